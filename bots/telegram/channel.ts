@@ -1,0 +1,97 @@
+// Telegram as a ChatChannel: sends and edits session messages through the Bot API, spaced per
+// chat to stay under Telegram's ~1 message/second/chat limit, and maps Bot API errors to
+// ChatDeliveryError so jobs know whether (and when) to retry.
+import type { Telegram } from 'telegraf';
+import { TelegramError } from 'telegraf';
+import { ChatDeliveryError, type ChatChannel, type ChatMessageRef, type SessionView } from '../../src/domain/ports.js';
+import { renderSessionKeyboard, renderSessionText } from './render.js';
+
+/** Per-chat token bucket: a burst of 3, then one message per second. */
+class ChatPacer {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(private readonly burst = 3, private readonly perSecond = 1) {}
+
+  async wait(chatId: string): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const b = this.buckets.get(chatId) ?? { tokens: this.burst, at: now };
+      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+      b.at = now;
+      this.buckets.set(chatId, b);
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000)));
+    }
+    // (buckets of idle chats are tiny; they are not worth evicting at Warden's scale)
+  }
+}
+
+export function toDeliveryError(err: unknown): ChatDeliveryError | null {
+  if (err instanceof TelegramError) {
+    const description = err.description ?? err.message;
+    if (err.code === 429) {
+      const seconds = err.parameters?.retry_after ?? 5;
+      return new ChatDeliveryError(`telegram: ${description}`, seconds * 1000, false);
+    }
+    if (err.code >= 500) return new ChatDeliveryError(`telegram: ${description}`, null, false);
+    // 403 blocked / can't initiate, 400 chat not found: retrying cannot help.
+    return new ChatDeliveryError(`telegram: ${description}`, null, true);
+  }
+  const name = (err as { name?: string; code?: string } | null)?.name;
+  if (name === 'FetchError' || name === 'AbortError' || (err as { code?: string })?.code === 'ECONNREFUSED') {
+    return new ChatDeliveryError(`telegram unreachable: ${(err as Error).message}`, null, false);
+  }
+  return null;
+}
+
+export class TelegramChannel implements ChatChannel {
+  readonly platform = 'telegram' as const;
+  private readonly pacer = new ChatPacer();
+
+  constructor(private readonly telegram: Telegram) {}
+
+  private async call<T>(chatId: string, fn: () => Promise<T>): Promise<T> {
+    await this.pacer.wait(chatId);
+    try {
+      return await fn();
+    } catch (err) {
+      throw toDeliveryError(err) ?? err;
+    }
+  }
+
+  async sendSessionPrompt(chatId: string, view: SessionView): Promise<ChatMessageRef> {
+    const keyboard = renderSessionKeyboard(view);
+    const message = await this.call(chatId, () =>
+      this.telegram.sendMessage(chatId, renderSessionText(view), {
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        ...(keyboard ? { reply_markup: keyboard } : {}),
+      }),
+    );
+    return { chatId: String(message.chat.id), messageId: String(message.message_id) };
+  }
+
+  async updateSessionMessage(ref: ChatMessageRef, view: SessionView): Promise<void> {
+    const keyboard = renderSessionKeyboard(view);
+    try {
+      await this.call(ref.chatId, () =>
+        this.telegram.editMessageText(ref.chatId, Number(ref.messageId), undefined, renderSessionText(view), {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+          // Without reply_markup Telegram removes the buttons, which is what an outcome wants.
+          ...(keyboard ? { reply_markup: keyboard } : {}),
+        }),
+      );
+    } catch (err) {
+      // Already showing exactly this (e.g. a retried job): nothing to do.
+      if (err instanceof ChatDeliveryError && /message is not modified/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  async sendText(chatId: string, text: string): Promise<void> {
+    await this.call(chatId, () => this.telegram.sendMessage(chatId, text));
+  }
+}

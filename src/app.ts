@@ -1,0 +1,172 @@
+// Composition root: builds Warden's parts for the configured roles and starts them.
+//   api    — HTTP hooks from routers (and the Telegram webhook in webhook mode)
+//   worker — BullMQ workers: router verification and sync, timeouts, chat notifications
+//   bots   — receives chat updates (Telegram polling)
+// Every role relays the outbox, because every role writes decisions into it.
+import type { FastifyInstance } from 'fastify';
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { createDb, type Db } from './db/client.js';
+import { MigrationError, migrateDatabase } from './db/migrate.js';
+import { SecretBox } from './crypto/secretBox.js';
+import { OutboxRelay, enqueueAfterCommit } from './jobs/outbox.js';
+import { closeQueues, createQueues, startWorkers, type QueueSettings } from './jobs/runtime.js';
+import { createJobHandlers } from './jobs/handlers.js';
+import { sessionsOwingRouterWork } from './domain/routerSync.js';
+import type { DomainDeps, RouterGateway } from './domain/ports.js';
+import type { ChatChannels } from './domain/notifications.js';
+import { buildServer } from './api/server.js';
+import { RouterPool } from './router/index.js';
+import { TelegramBot } from '../bots/telegram/bot.js';
+
+export interface RunningWarden {
+  /** The HTTP address when the api role runs (e.g. http://127.0.0.1:8080). */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+async function waitForDatabase(config: Config, logger: Logger): Promise<void> {
+  // At start-up the database may still be coming up (docker compose, reboot). Keep trying:
+  // crashing in a loop helps nobody, and no client is let through meanwhile.
+  let delay = 1000;
+  for (;;) {
+    try {
+      if (config.autoMigrate) {
+        const { applied } = await migrateDatabase(config.databaseUrl, { logger });
+        if (applied.length) logger.info({ applied }, 'database migrated');
+      }
+      return;
+    } catch (err) {
+      const message = (err as Error).message;
+      // A tampered or failed migration needs a human; only connection trouble is worth retrying.
+      if (err instanceof MigrationError && err.code !== 'LOCK_TIMEOUT') throw err;
+      logger.warn({ err: message, retryInMs: delay }, 'database not ready; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+}
+
+export function routerGateway(pool: RouterPool): RouterGateway {
+  return { forRouter: async (routerId) => pool.get(routerId) };
+}
+
+function routerPoolFor(db: Db, box: SecretBox, config: Config, logger: Logger): RouterPool {
+  return new RouterPool(
+    async (routerId: string) => {
+      const router = await db.router.findUnique({ where: { id: routerId } });
+      if (!router) throw new Error(`router ${routerId} no longer exists`);
+      return {
+        name: router.name,
+        host: router.apiHost,
+        port: router.apiPort,
+        tls: router.apiTls,
+        user: router.apiUser,
+        password: box.open(router.apiPasswordEnc),
+      };
+    },
+    { logger: logger.child({ component: 'router' }), callTimeoutMs: config.router.callTimeoutMs },
+  );
+}
+
+export async function startWarden(config: Config, logger: Logger): Promise<RunningWarden> {
+  const roles = new Set(config.roles);
+  logger.info({ roles: [...roles] }, 'starting Warden');
+  await waitForDatabase(config, logger);
+
+  const db = createDb(config.databaseUrl);
+  const box = new SecretBox(config.secretKey);
+  const settings: QueueSettings = {
+    attempts: { router: config.router.jobAttempts, timers: 20, notify: 15 },
+    concurrency: { router: 4, timers: 4, notify: 4 },
+    notifyPerSecond: config.telegram.enabled ? config.telegram.sendsPerSecond : 25,
+  };
+  const queues = createQueues(config.redisUrl, config.queuePrefix, settings);
+  const relay = new OutboxRelay(db, queues, logger.child({ component: 'outbox' }));
+  const deps: DomainDeps = {
+    db,
+    policy: config.policy,
+    logger,
+    now: () => new Date(),
+    afterCommit: () => relay.kick(),
+  };
+
+  const stops: Array<() => Promise<void>> = [];
+  const channels: ChatChannels = {};
+  let telegram: TelegramBot | null = null;
+  if (config.telegram.enabled) {
+    telegram = new TelegramBot(config.telegram, deps, logger);
+    channels.telegram = telegram.channel;
+  } else {
+    logger.warn('no chat platform configured (TELEGRAM_BOT_TOKEN is empty): logins stay sandboxed until one is');
+  }
+
+  let workers: Worker[] = [];
+  let pool: RouterPool | null = null;
+  if (roles.has('worker')) {
+    pool = routerPoolFor(db, box, config, logger);
+    const handlers = createJobHandlers(deps, routerGateway(pool), channels);
+    workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.queuePrefix, handlers, settings, logger: logger.child({ component: 'jobs' }) });
+    // When a router link comes back, re-queue everything still owed to it: nothing decided while
+    // it was away is lost.
+    pool.onUp((routerId: string) => {
+      void (async () => {
+        const owed = await sessionsOwingRouterWork(db, routerId);
+        const unverified = await db.connectionSession.findMany({
+          where: { routerId, state: 'pending', verifiedAt: null },
+          select: { id: true },
+        });
+        for (const sessionId of owed) await enqueueAfterCommit(db, 'session.routerSync', { sessionId });
+        for (const { id } of unverified) await enqueueAfterCommit(db, 'session.verify', { sessionId: id });
+        if (owed.length + unverified.length) {
+          logger.info({ routerId, resync: owed.length, reverify: unverified.length }, 'router link up; re-queued owed work');
+          relay.kick();
+        }
+      })().catch((err: unknown) => logger.error({ err, routerId }, 'could not re-queue router work'));
+    });
+    stops.push(async () => {
+      await Promise.all(workers.map((w) => w.close().catch(() => {})));
+      await pool?.closeAll();
+    });
+  }
+
+  relay.start();
+
+  const healthRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  healthRedis.on('error', () => {}); // reported by /healthz
+  stops.push(async () => void healthRedis.disconnect());
+
+  let app: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (roles.has('api')) {
+    app = buildServer({
+      deps,
+      logger,
+      trustProxy: config.http.trustProxy,
+      probes: [
+        { name: 'database', check: () => db.$queryRaw`SELECT 1` },
+        { name: 'redis', check: () => healthRedis.ping() },
+      ],
+      extraRoutes: telegram ? [(a) => telegram!.registerWebhookRoute(a)] : [],
+    });
+    url = await app.listen({ host: config.http.host, port: config.http.port });
+    logger.info({ url }, 'HTTP API listening');
+  }
+
+  if (telegram && roles.has('bots')) telegram.start();
+
+  return {
+    url,
+    async stop() {
+      logger.info('stopping Warden');
+      await telegram?.stop();
+      await app?.close();
+      for (const stop of stops) await stop();
+      await relay.stop();
+      await closeQueues(queues);
+      await db.$disconnect();
+    },
+  };
+}

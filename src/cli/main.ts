@@ -1,0 +1,377 @@
+// Operator CLI: `npm run cli -- <command>` (or `warden <command>` once built).
+// Each command parses its arguments, calls one domain function and prints the result.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger } from '../log.js';
+import { createDb, type Db } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { SecretBox } from '../crypto/secretBox.js';
+import { WardenError } from '../domain/errors.js';
+import type { DomainDeps } from '../domain/ports.js';
+import {
+  addPerson,
+  addPppAccount,
+  addRouter,
+  findPerson,
+  findRouterByName,
+  liftBan,
+  removeRouter,
+  rotateHookToken,
+} from '../domain/admin.js';
+import { createLinkCode } from '../domain/linking.js';
+import { renderRouterScripts } from '../routerScripts/render.js';
+
+const USAGE = `Warden operator CLI
+
+Usage: npm run cli -- <command> [options]
+
+Database
+  db migrate                               apply pending migrations (creates the database if missing)
+
+Routers
+  router add <name> --host H --user U (--password P | --password-env VAR)
+             [--port 8728] [--tls] [--allow-cidr CIDR]... [--sandbox-list L] [--permit-list L] [--ban-list L]
+                                           register a router; prints its hook token once
+  router list                              list routers
+  router scripts <name> [--rotate-token | --token T] [--vpn-pool CIDR] [--warden-address IP] [--ppp-profile P]
+                                           print the RouterOS scripts filled in for this router
+  router rotate-token <name>               issue a new hook token (the old one stops working)
+  router remove <name>                     delete a router and everything Warden knows about it
+
+People and accounts
+  person add <display name>                add a person (prints the id)
+  person list                              list people and their linked chats
+  account add --router R --user U --owner <person id or name>
+                                           add a PPP account owned by a person
+  account list                             list VPN accounts
+  link-code <person id or name>            one-time code the person sends to the bot (/link CODE)
+
+Sessions and bans
+  sessions list [--state S] [--router R] [--limit N] [--problems]
+  bans list [--all]
+  unban <ban id>                           lift a ban now (the router entry is removed by the service)
+  audit [--session ID] [--limit N]         the audit log, newest first
+`;
+
+function table(rows: Array<Record<string, unknown>>): string {
+  if (rows.length === 0) return '(none)';
+  const columns = Object.keys(rows[0]!);
+  const cells = rows.map((r) => columns.map((c) => formatCell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+function formatCell(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  if (value instanceof Date) return value.toISOString().replace('T', ' ').slice(0, 19);
+  if (Array.isArray(value)) return value.join(',') || '-';
+  return String(value);
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new WardenError('invalid-input', `missing ${flag}`);
+  return value;
+}
+
+async function run(argv: string[], config: Config, db: Db): Promise<void> {
+  const deps: DomainDeps = {
+    db,
+    policy: config.policy,
+    logger: createLogger('warn'),
+    now: () => new Date(),
+    // The running service relays the outbox within half a second.
+    afterCommit: () => {},
+  };
+  const box = new SecretBox(config.secretKey);
+  const [group, action, ...rest] = argv;
+  const out = (text: string) => process.stdout.write(text + '\n');
+
+  switch (`${group} ${action ?? ''}`.trim()) {
+    case 'db migrate': {
+      const { applied } = await migrateDatabase(config.databaseUrl);
+      out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      return;
+    }
+    case 'router add': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          host: { type: 'string' },
+          port: { type: 'string', default: '8728' },
+          tls: { type: 'boolean', default: false },
+          user: { type: 'string' },
+          password: { type: 'string' },
+          'password-env': { type: 'string' },
+          'allow-cidr': { type: 'string', multiple: true },
+          'sandbox-list': { type: 'string' },
+          'permit-list': { type: 'string' },
+          'ban-list': { type: 'string' },
+        },
+      });
+      const password = values.password ?? (values['password-env'] ? process.env[values['password-env']] : undefined);
+      const { hookToken } = await addRouter(deps, box, {
+        name: required(positionals[0], '<name>'),
+        apiHost: required(values.host, '--host'),
+        apiPort: Number(values.port),
+        apiTls: values.tls ?? false,
+        apiUser: required(values.user, '--user'),
+        apiPassword: required(password, '--password or --password-env'),
+        allowedCidrs: values['allow-cidr'] ?? [],
+        ...(values['sandbox-list'] ? { sandboxList: values['sandbox-list'] } : {}),
+        ...(values['permit-list'] ? { permitList: values['permit-list'] } : {}),
+        ...(values['ban-list'] ? { banList: values['ban-list'] } : {}),
+      });
+      out(`router "${positionals[0]}" added.`);
+      out(`hook token (shown once, stored only as a hash): ${hookToken}`);
+      out(`next: npm run cli -- router scripts ${positionals[0]} --token ${hookToken}`);
+      return;
+    }
+    case 'router list': {
+      const routers = await db.router.findMany({ orderBy: { name: 'asc' } });
+      out(
+        table(
+          routers.map((r) => ({
+            name: r.name,
+            api: `${r.apiTls ? 'api-ssl' : 'api'}://${r.apiUser}@${r.apiHost}:${r.apiPort}`,
+            sandbox: r.sandboxList,
+            permit: r.permitList,
+            ban: r.banList,
+            'allowed sources': r.allowedCidrs,
+          })),
+        ),
+      );
+      return;
+    }
+    case 'router scripts': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          'rotate-token': { type: 'boolean', default: false },
+          token: { type: 'string' },
+          'vpn-pool': { type: 'string' },
+          'warden-address': { type: 'string' },
+          'ppp-profile': { type: 'string' },
+        },
+      });
+      const router = await findRouterByName(deps, required(positionals[0], '<name>'));
+      let token = values.token;
+      if (values['rotate-token']) token = await rotateHookToken(deps, router.name);
+      if (!token) {
+        throw new WardenError(
+          'invalid-input',
+          'the hook token is stored only as a hash; pass --token <token from "router add">, or --rotate-token to issue a new one',
+        );
+      }
+      const scripts = renderRouterScripts({
+        routerName: router.name,
+        wardenUrl: config.http.publicUrl,
+        hookToken: token,
+        sandboxList: router.sandboxList,
+        permitList: router.permitList,
+        banList: router.banList,
+        ...(values['vpn-pool'] ? { vpnPool: values['vpn-pool'] } : {}),
+        ...(values['warden-address'] ? { wardenAddress: values['warden-address'] } : {}),
+        ...(values['ppp-profile'] ? { pppProfile: values['ppp-profile'] } : {}),
+      });
+      if (values['rotate-token']) out(`# new hook token issued for "${router.name}"; the old one no longer works\n`);
+      out('# ===== 1. setup (paste once, in a terminal on the router) =====');
+      out(scripts.setup);
+      out('# ===== 2. PPP profile on-up script =====');
+      out(scripts.onUp);
+      out('# ===== 3. PPP profile on-down script =====');
+      out(scripts.onDown);
+      return;
+    }
+    case 'router rotate-token': {
+      const name = required(rest[0], '<name>');
+      const token = await rotateHookToken(deps, name);
+      out(`new hook token for "${name}": ${token}`);
+      out(`update the router: npm run cli -- router scripts ${name} --token ${token}`);
+      return;
+    }
+    case 'router remove': {
+      await removeRouter(deps, required(rest[0], '<name>'));
+      out('router removed');
+      return;
+    }
+    case 'person add': {
+      const { id } = await addPerson(deps, rest.join(' '));
+      out(id);
+      return;
+    }
+    case 'person list': {
+      const people = await db.person.findMany({ include: { identities: true }, orderBy: { createdAt: 'asc' } });
+      out(
+        table(
+          people.map((p) => ({
+            id: p.id,
+            name: p.displayName,
+            chats: p.identities.map((i) => `${i.platform}:${i.username ? '@' + i.username : i.externalId}`),
+          })),
+        ),
+      );
+      return;
+    }
+    case 'account add': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { router: { type: 'string' }, user: { type: 'string' }, owner: { type: 'string' } },
+      });
+      const account = await addPppAccount(deps, {
+        routerName: required(values.router, '--router'),
+        username: required(values.user, '--user'),
+        owner: required(values.owner, '--owner'),
+      });
+      out(`account ${account.username} added (${account.id})`);
+      return;
+    }
+    case 'account list': {
+      const accounts = await db.vpnAccount.findMany({ include: { router: true, person: true }, orderBy: { createdAt: 'asc' } });
+      out(
+        table(
+          accounts.map((a) => ({
+            router: a.router.name,
+            kind: a.kind,
+            account: a.username ?? a.wgPublicKey,
+            owner: a.person.displayName,
+            disabled: a.disabled,
+            'unconfirmed streak': a.unconfirmedStreak,
+          })),
+        ),
+      );
+      return;
+    }
+    case 'sessions list': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          state: { type: 'string' },
+          router: { type: 'string' },
+          limit: { type: 'string', default: '50' },
+          problems: { type: 'boolean', default: false },
+        },
+      });
+      const states = ['pending', 'approved', 'denied', 'expired', 'closed'];
+      if (values.state && !states.includes(values.state)) throw new WardenError('invalid-input', `--state must be one of ${states.join(', ')}`);
+      const routerId = values.router ? (await findRouterByName(deps, values.router)).id : undefined;
+      const sessions = await db.connectionSession.findMany({
+        where: {
+          ...(values.state ? { state: values.state as never } : {}),
+          ...(routerId ? { routerId } : {}),
+          ...(values.problems ? { routerEffect: 'failed' } : {}),
+        },
+        include: { account: true, router: true },
+        orderBy: { createdAt: 'desc' },
+        take: Math.min(1000, Number(values.limit) || 50),
+      });
+      out(
+        table(
+          sessions.map((s) => ({
+            started: s.createdAt,
+            router: s.router.name,
+            account: s.account.username,
+            from: s.callerId,
+            address: s.sessionAddress,
+            state: s.state,
+            router_effect: s.routerEffect,
+            note: s.effectError ?? s.closeReason,
+            id: s.id,
+          })),
+        ),
+      );
+      return;
+    }
+    case 'bans list': {
+      const { values } = parseArgs({ args: rest, options: { all: { type: 'boolean', default: false } } });
+      const bans = await db.ban.findMany({
+        where: values.all ? {} : { liftedAt: null, expiresAt: { gt: new Date() } },
+        include: { router: true },
+        orderBy: { createdAt: 'desc' },
+        take: 500,
+      });
+      out(
+        table(
+          bans.map((b) => ({
+            id: b.id,
+            router: b.router.name,
+            address: b.address,
+            reason: b.reason,
+            since: b.createdAt,
+            until: b.expiresAt,
+            lifted: b.liftedAt,
+          })),
+        ),
+      );
+      return;
+    }
+    case 'audit': {
+      const { values } = parseArgs({
+        args: [action ?? '', ...rest].filter(Boolean),
+        options: { session: { type: 'string' }, limit: { type: 'string', default: '50' } },
+      });
+      const events = await db.auditEvent.findMany({
+        where: values.session ? { sessionId: values.session } : {},
+        orderBy: { id: 'desc' },
+        take: Math.min(1000, Number(values.limit) || 50),
+      });
+      out(table(events.map((e) => ({ at: e.at, actor: e.actor, action: e.action, session: e.sessionId, detail: JSON.stringify(e.detail) }))));
+      return;
+    }
+  }
+  if (group === 'link-code') {
+    const person = await findPerson(deps, required([action, ...rest].filter(Boolean).join(' '), '<person>'));
+    const { code, expiresAt } = await createLinkCode(deps, person.id);
+    out(`link code for ${person.displayName}: ${code}`);
+    out(`valid until ${expiresAt.toISOString()}; they send "/link ${code}" to the bot`);
+    const username = config.telegramBotUsername;
+    if (username) out(`or open https://t.me/${username}?start=${code}`);
+    return;
+  }
+  if (group === 'unban') {
+    const { changed, ban } = await liftBan(deps, required(action, '<ban id>'), 'operator');
+    out(changed ? `ban on ${ban.address} lifted; the router entry is removed by the running service` : 'that ban was already lifted');
+    return;
+  }
+  if (group === 'audit') return; // handled above
+  throw new WardenError('invalid-input', `unknown command "${argv.join(' ')}"\n\n${USAGE}`);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(2);
+    }
+    throw err;
+  }
+  const db = createDb(config.databaseUrl);
+  try {
+    await run(argv, config, db);
+  } catch (err) {
+    if (err instanceof WardenError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = err.code === 'invalid-input' ? 2 : 1;
+    } else if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+await main();

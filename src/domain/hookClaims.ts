@@ -1,0 +1,50 @@
+// Validation of what a router's PPP up/down hook claims. Everything arriving over HTTP is parsed
+// here into typed values; anything odd is refused with a message naming the field.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const MAC = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/;
+export const PPP_USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
+export const ROUTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const LIST_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+const ipAddress = z
+  .string()
+  .max(45)
+  .refine((v) => isIP(v) !== 0, 'not an IP address');
+
+export const PPP_SERVICES = ['l2tp', 'sstp', 'pptp', 'ovpn', 'pppoe'] as const;
+
+export const PppHookBody = z
+  .object({
+    user: z.string().regex(PPP_USERNAME, 'must be 1-64 characters of A-Z a-z 0-9 . _ @ + -'),
+    callerId: z
+      .string()
+      .max(64)
+      .refine((v) => isIP(v) !== 0 || MAC.test(v), 'must be an IP address or a MAC address'),
+    address: ipAddress,
+    localAddress: z.union([ipAddress, z.literal('')]).optional(),
+    interface: z
+      .string()
+      .regex(/^[A-Za-z0-9<>._@+-]{0,64}$/, 'must be at most 64 characters of A-Z a-z 0-9 < > . _ @ + -')
+      .optional(),
+    service: z.union([z.enum(PPP_SERVICES), z.literal('')]).optional(),
+  })
+  .strict();
+
+export type PppHookClaim = z.infer<typeof PppHookBody>;
+
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      if (i.code === 'unrecognized_keys') return `unknown field(s): ${i.keys.join(', ')}`;
+      const field = i.path.join('.');
+      return field ? `${field}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}
+
+/** The source to ban: the caller's public IP. PPPoE callers are MACs and cannot go in an address list. */
+export function bannableAddress(callerId: string): string | null {
+  return isIP(callerId) !== 0 ? callerId : null;
+}

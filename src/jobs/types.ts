@@ -1,0 +1,31 @@
+// The job catalogue: every job name, the queue it runs on and its payload type. The domain
+// writes these into the outbox; src/jobs/registry.ts must provide a handler for each one.
+export interface JobPayloads {
+  /** Confirm on the router that the claimed PPP session really exists, then prompt the owner. */
+  'session.verify': { sessionId: string };
+  /** Send the Approve/Deny prompt to the owner's chats. */
+  'session.prompt': { sessionId: string };
+  /** Fires at the session's deadline: expire it if still pending. */
+  'session.expire': { sessionId: string };
+  /** Make the router reflect the session's current state (permit, ban, disconnect, clean up). */
+  'session.routerSync': { sessionId: string };
+  /** Edit the session's chat messages to show its outcome. */
+  'session.notifyOutcome': { sessionId: string };
+  /** Remove a lifted ban's address-list entry from the router. */
+  'ban.lift': { banId: string };
+}
+
+export type JobName = keyof JobPayloads;
+
+export type QueueName = 'router' | 'timers' | 'notify';
+
+export const JOB_QUEUES: Record<JobName, QueueName> = {
+  'session.verify': 'router',
+  'session.routerSync': 'router',
+  'ban.lift': 'router',
+  'session.expire': 'timers',
+  'session.prompt': 'notify',
+  'session.notifyOutcome': 'notify',
+};
+
+export const QUEUE_NAMES: QueueName[] = ['router', 'timers', 'notify'];
