@@ -1,0 +1,117 @@
+// In-memory stand-ins for the domain's ports (router, chat, clock), for integration tests that
+// exercise the domain against the real database without a network.
+import { pino } from 'pino';
+import type { Db } from '../../src/db/client.js';
+import {
+  ChatDeliveryError,
+  type ChatChannel,
+  type ChatMessageRef,
+  type DomainDeps,
+  type Policy,
+  type RouterGateway,
+  type RouterOps,
+  type SessionView,
+} from '../../src/domain/ports.js';
+
+export class MemoryRouter implements RouterOps {
+  readonly lists = new Map<string, Map<string, { timeout?: number; comment?: string }>>();
+  active: Array<Record<string, string>> = [];
+  disconnected: string[] = [];
+  down = false;
+  private nextId = 1;
+
+  private check(): void {
+    if (this.down) throw Object.assign(new Error('router link is down'), { code: 'link-down' });
+  }
+
+  connect(row: { name: string; address: string; callerId: string; service?: string }): string {
+    const id = `*${(this.nextId++).toString(16).toUpperCase()}`;
+    this.active.push({ '.id': id, name: row.name, address: row.address, 'caller-id': row.callerId, service: row.service ?? 'l2tp' });
+    return id;
+  }
+
+  has(list: string, address: string): boolean {
+    return this.lists.get(list)?.has(address) ?? false;
+  }
+
+  async addToAddressList(list: string, address: string, opts: { timeout?: number; comment?: string } = {}) {
+    this.check();
+    const entries = this.lists.get(list) ?? new Map();
+    this.lists.set(list, entries);
+    const created = !entries.has(address);
+    entries.set(address, { ...entries.get(address), ...opts });
+    return { id: `${list}/${address}`, created };
+  }
+
+  async removeFromAddressList(list: string, address: string) {
+    this.check();
+    return this.lists.get(list)?.delete(address) ? 1 : 0;
+  }
+
+  async findPppActive(query: { name?: string; address?: string }) {
+    this.check();
+    return this.active.filter((r) => (!query.name || r.name === query.name) && (!query.address || r.address === query.address));
+  }
+
+  async disconnectPpp(id: string) {
+    this.check();
+    const before = this.active.length;
+    this.active = this.active.filter((r) => r['.id'] !== id);
+    if (before !== this.active.length) this.disconnected.push(id);
+    return before !== this.active.length;
+  }
+}
+
+export function gatewayFor(router: MemoryRouter): RouterGateway {
+  return { forRouter: async () => router };
+}
+
+export class MemoryChat implements ChatChannel {
+  readonly platform = 'telegram' as const;
+  readonly messages = new Map<string, { chatId: string; view: SessionView; edits: number }>();
+  failNext: ChatDeliveryError | null = null;
+  private nextId = 1;
+
+  async sendSessionPrompt(chatId: string, view: SessionView): Promise<ChatMessageRef> {
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = null;
+      throw err;
+    }
+    const messageId = String(this.nextId++);
+    this.messages.set(messageId, { chatId, view, edits: 0 });
+    return { chatId, messageId };
+  }
+
+  async updateSessionMessage(ref: ChatMessageRef, view: SessionView): Promise<void> {
+    const m = this.messages.get(ref.messageId);
+    if (!m) throw new ChatDeliveryError('message to edit not found', null, true);
+    m.view = view;
+    m.edits++;
+  }
+
+  async sendText(): Promise<void> {}
+}
+
+export const testPolicy: Policy = {
+  approvalTimeoutMs: 60_000,
+  maxUnconfirmedAttempts: 3,
+  banDurationMs: 30 * 60_000,
+  linkCodeTtlMs: 3_600_000,
+  timeZone: 'UTC',
+};
+
+/** Domain deps with a clock the test moves by hand. */
+export function testDeps(db: Db, policy: Partial<Policy> = {}): DomainDeps & { advance(ms: number): void } {
+  let now = Date.now();
+  return {
+    db,
+    policy: { ...testPolicy, ...policy },
+    logger: pino({ level: 'silent' }),
+    now: () => new Date(now),
+    afterCommit: () => {},
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
