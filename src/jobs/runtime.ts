@@ -71,6 +71,9 @@ export function startWorkers(args: {
     if (!handlers[name]) throw new Error(`job "${name}" has no handler`);
   }
   return QUEUE_NAMES.map((queueName) => {
+    // Workers block on Redis; they need their own connection, retrying forever while Redis is down.
+    const connection = new Redis(args.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', () => {}); // the worker's own 'error' event below reports it
     const worker: Worker = new Worker(
       queueName,
       async (job: Job, token?: string) => {
@@ -86,8 +89,7 @@ export function startWorkers(args: {
         return handler.run(job.data, ctx);
       },
       {
-        // Workers block on Redis; they need their own connection with unlimited retries.
-        connection: new Redis(args.redisUrl, { maxRetriesPerRequest: null }),
+        connection,
         prefix: args.prefix,
         concurrency: settings.concurrency[queueName],
         settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade) },
@@ -108,6 +110,8 @@ export function startWorkers(args: {
       handler?.onFinalFailure?.(job.data, err).catch((e: unknown) => logger.error({ err: e, job: job.name }, 'onFinalFailure failed'));
     });
     worker.on('error', (err) => logger.warn({ queue: queueName, err: err.message }, 'worker error'));
+    // BullMQ does not close a connection it was given.
+    worker.on('closed', () => connection.disconnect());
     return worker;
   });
 }
