@@ -18,7 +18,7 @@ import { sessionsOwingRouterWork } from './domain/routerSync.js';
 import type { DomainDeps, RouterGateway } from './domain/ports.js';
 import type { ChatChannels } from './domain/notifications.js';
 import { buildServer } from './api/server.js';
-import { RouterPool } from './router/index.js';
+import { RouterOps, RouterPool } from './router/index.js';
 import { TelegramBot } from '../bots/telegram/bot.js';
 
 export interface RunningWarden {
@@ -49,13 +49,20 @@ async function waitForDatabase(config: Config, logger: Logger): Promise<void> {
   }
 }
 
-export function routerGateway(pool: RouterPool): RouterGateway {
-  return { forRouter: async (routerId) => pool.get(routerId) };
+export function routerGateway(pool: RouterPool, linkWaitMs: number): RouterGateway {
+  return {
+    async forRouter(routerId) {
+      const client = await pool.get(routerId);
+      // A link that is (re)connecting gets a moment to come up before the job fails and backs off.
+      await client.waitForUp(linkWaitMs).catch(() => {});
+      return new RouterOps(client);
+    },
+  };
 }
 
 function routerPoolFor(db: Db, box: SecretBox, config: Config, logger: Logger): RouterPool {
-  return new RouterPool(
-    async (routerId: string) => {
+  return new RouterPool({
+    loadEndpoint: async (routerId: string) => {
       const router = await db.router.findUnique({ where: { id: routerId } });
       if (!router) throw new Error(`router ${routerId} no longer exists`);
       return {
@@ -67,8 +74,9 @@ function routerPoolFor(db: Db, box: SecretBox, config: Config, logger: Logger): 
         password: box.open(router.apiPasswordEnc),
       };
     },
-    { logger: logger.child({ component: 'router' }), callTimeoutMs: config.router.callTimeoutMs },
-  );
+    logger: logger.child({ component: 'router' }),
+    clientOptions: { callTimeoutMs: config.router.callTimeoutMs },
+  });
 }
 
 export async function startWarden(config: Config, logger: Logger): Promise<RunningWarden> {
@@ -107,7 +115,7 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
   let pool: RouterPool | null = null;
   if (roles.has('worker')) {
     pool = routerPoolFor(db, box, config, logger);
-    const handlers = createJobHandlers(deps, routerGateway(pool), channels);
+    const handlers = createJobHandlers(deps, routerGateway(pool, config.router.callTimeoutMs), channels);
     workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.queuePrefix, handlers, settings, logger: logger.child({ component: 'jobs' }) });
     // When a router link comes back, re-queue everything still owed to it: nothing decided while
     // it was away is lost.

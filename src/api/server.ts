@@ -23,7 +23,6 @@ export function buildServer(args: {
     loggerInstance: args.logger.child({ component: 'http' }) as FastifyBaseLogger,
     trustProxy: args.trustProxy,
     bodyLimit: 64 * 1024,
-    disableRequestLogging: false,
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -46,7 +45,7 @@ export function buildServer(args: {
     reply.code(404).send({ error: 'not-found', message: `no route ${request.method} ${request.url}` }),
   );
 
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { logLevel: 'warn' }, async (_request, reply) => {
     const results: Record<string, string> = {};
     let healthy = true;
     await Promise.all(

@@ -307,19 +307,19 @@ async function run(argv: string[], config: Config, db: Db): Promise<void> {
       );
       return;
     }
-    case 'audit': {
-      const { values } = parseArgs({
-        args: [action ?? '', ...rest].filter(Boolean),
-        options: { session: { type: 'string' }, limit: { type: 'string', default: '50' } },
-      });
-      const events = await db.auditEvent.findMany({
-        where: values.session ? { sessionId: values.session } : {},
-        orderBy: { id: 'desc' },
-        take: Math.min(1000, Number(values.limit) || 50),
-      });
-      out(table(events.map((e) => ({ at: e.at, actor: e.actor, action: e.action, session: e.sessionId, detail: JSON.stringify(e.detail) }))));
-      return;
-    }
+  }
+  if (group === 'audit') {
+    const { values } = parseArgs({
+      args: argv.slice(1),
+      options: { session: { type: 'string' }, limit: { type: 'string', default: '50' } },
+    });
+    const events = await db.auditEvent.findMany({
+      where: values.session ? { sessionId: values.session } : {},
+      orderBy: { id: 'desc' },
+      take: Math.min(1000, Number(values.limit) || 50),
+    });
+    out(table(events.map((e) => ({ at: e.at, actor: e.actor, action: e.action, session: e.sessionId, detail: JSON.stringify(e.detail) }))));
+    return;
   }
   if (group === 'link-code') {
     const person = await findPerson(deps, required([action, ...rest].filter(Boolean).join(' '), '<person>'));
@@ -335,7 +335,6 @@ async function run(argv: string[], config: Config, db: Db): Promise<void> {
     out(changed ? `ban on ${ban.address} lifted; the router entry is removed by the running service` : 'that ban was already lifted');
     return;
   }
-  if (group === 'audit') return; // handled above
   throw new WardenError('invalid-input', `unknown command "${argv.join(' ')}"\n\n${USAGE}`);
 }
 

@@ -241,7 +241,7 @@ export async function verifySession(deps: DomainDeps, routers: RouterGateway, se
     (row) =>
       row.name === username &&
       row.address === session.sessionAddress &&
-      (row['caller-id'] ?? '').toLowerCase() === session.callerId.toLowerCase(),
+      row.callerId.toLowerCase() === session.callerId.toLowerCase(),
   );
   if (match) {
     // The on-up script normally did this already; doing it here too keeps the lists right even
@@ -271,8 +271,8 @@ export async function verifySession(deps: DomainDeps, routers: RouterGateway, se
       where: { id: sessionId },
       data: {
         verifiedAt: deps.now(),
-        routerSessionId: match['.id'] ?? null,
-        service: match.service ?? locked.service,
+        routerSessionId: match.id || null,
+        service: match.service || locked.service,
       },
     });
     await audit(tx, { actor: 'system', action: 'login.verified', routerId: locked.routerId, sessionId, personId: locked.account.personId });

@@ -44,7 +44,11 @@ export function describeZodError(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The source to ban: the caller's public IP. PPPoE callers are MACs and cannot go in an address list. */
+/**
+ * The source the router can ban by address list: the caller's public IPv4 address. PPPoE callers
+ * are MACs, and IPv6 sources live in another menu (/ipv6/firewall/address-list); those bans are
+ * enforced by Warden itself, which disconnects the next login from that source without a prompt.
+ */
 export function bannableAddress(callerId: string): string | null {
-  return isIP(callerId) !== 0 ? callerId : null;
+  return isIP(callerId) === 4 ? callerId : null;
 }

@@ -12,6 +12,15 @@ export interface Policy {
   timeZone: string;
 }
 
+/** A row of /ppp/active, as Warden needs it. */
+export interface ActivePppSession {
+  id: string;
+  name: string;
+  service: string;
+  callerId: string;
+  address: string;
+}
+
 /** The router operations Warden uses; all of them are idempotent. */
 export interface RouterOps {
   addToAddressList(
@@ -20,7 +29,7 @@ export interface RouterOps {
     opts?: { timeout?: number; comment?: string },
   ): Promise<{ id: string; created: boolean }>;
   removeFromAddressList(list: string, address: string): Promise<number>;
-  findPppActive(query: { name?: string; address?: string; callerId?: string }): Promise<Array<Record<string, string>>>;
+  findPppActive(query: { name?: string; address?: string }): Promise<ActivePppSession[]>;
   disconnectPpp(id: string): Promise<boolean>;
 }
 

@@ -24,7 +24,7 @@ function loadForSync(db: Db, sessionId: string) {
 async function disconnect(ops: RouterOps, session: SyncedSession): Promise<void> {
   const rows = await ops.findPppActive({ name: session.account.username ?? '' });
   for (const row of rows) {
-    if (row.address === session.sessionAddress && row['.id']) await ops.disconnectPpp(row['.id']);
+    if (row.address === session.sessionAddress && row.id) await ops.disconnectPpp(row.id);
   }
 }
 

@@ -109,6 +109,10 @@ export function startWorkers(args: {
       const handler = handlers[job.name as JobName] as JobHandler<JobName> | undefined;
       handler?.onFinalFailure?.(job.data, err).catch((e: unknown) => logger.error({ err: e, job: job.name }, 'onFinalFailure failed'));
     });
+    worker.on('completed', (job, result: unknown) => {
+      const payload = job.data as Record<string, unknown>;
+      logger.info({ queue: queueName, job: job.name, jobId: job.id, ...payload, result: typeof result === 'string' ? result : undefined }, 'job done');
+    });
     worker.on('error', (err) => logger.warn({ queue: queueName, err: err.message }, 'worker error'));
     // BullMQ does not close a connection it was given.
     worker.on('closed', () => connection.disconnect());

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { Db } from '../../src/db/client.js';
 import {
   ChatDeliveryError,
+  type ActivePppSession,
   type ChatChannel,
   type ChatMessageRef,
   type DomainDeps,
@@ -15,7 +16,7 @@ import {
 
 export class MemoryRouter implements RouterOps {
   readonly lists = new Map<string, Map<string, { timeout?: number; comment?: string }>>();
-  active: Array<Record<string, string>> = [];
+  active: ActivePppSession[] = [];
   disconnected: string[] = [];
   down = false;
   private nextId = 1;
@@ -26,7 +27,7 @@ export class MemoryRouter implements RouterOps {
 
   connect(row: { name: string; address: string; callerId: string; service?: string }): string {
     const id = `*${(this.nextId++).toString(16).toUpperCase()}`;
-    this.active.push({ '.id': id, name: row.name, address: row.address, 'caller-id': row.callerId, service: row.service ?? 'l2tp' });
+    this.active.push({ id, name: row.name, address: row.address, callerId: row.callerId, service: row.service ?? 'l2tp' });
     return id;
   }
 
@@ -56,7 +57,7 @@ export class MemoryRouter implements RouterOps {
   async disconnectPpp(id: string) {
     this.check();
     const before = this.active.length;
-    this.active = this.active.filter((r) => r['.id'] !== id);
+    this.active = this.active.filter((r) => r.id !== id);
     if (before !== this.active.length) this.disconnected.push(id);
     return before !== this.active.length;
   }

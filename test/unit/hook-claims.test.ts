@@ -36,8 +36,8 @@ test('missing, wrongly typed and unknown fields are refused with their names', (
   assert.ok(problems(null));
 });
 
-test('only IP callers can be banned through an address list', () => {
+test('only IPv4 callers can be banned through the router\'s address list', () => {
   assert.equal(bannableAddress('203.0.113.7'), '203.0.113.7');
-  assert.equal(bannableAddress('2001:db8::7'), '2001:db8::7');
+  assert.equal(bannableAddress('2001:db8::7'), null);
   assert.equal(bannableAddress('AA:BB:CC:DD:EE:FF'), null);
 });

@@ -1,0 +1,652 @@
+// The simulated router's configuration and the API menus that read and change it:
+// /ip/firewall/address-list, /ppp/active, /ppp/secret, /system/resource, /system/identity.
+// Messages and row layouts follow what RouterOS sends; menus throw TrapError for a `!trap`.
+
+import { formatRouterDuration, parseRouterDuration } from './duration.js';
+import { compileQuery, QueryError, type Row } from './query.js';
+
+export class TrapError extends Error {
+  override readonly name = 'TrapError';
+  constructor(
+    message: string,
+    readonly category?: number,
+  ) {
+    super(message);
+  }
+}
+
+export type Policy = 'read' | 'write' | 'api' | 'sensitive' | 'policy' | 'test';
+
+export type UserGroup = 'full' | 'read' | 'warden';
+
+/** Policies of the built-in `full` and `read` groups, and of the least-privilege group a Warden install creates. */
+export const GROUP_POLICIES: Record<UserGroup, ReadonlySet<Policy>> = {
+  full: new Set<Policy>(['read', 'write', 'api', 'sensitive', 'policy', 'test']),
+  read: new Set<Policy>(['read', 'api', 'test']),
+  warden: new Set<Policy>(['read', 'write', 'api', 'test']),
+};
+
+export interface SimUser {
+  name: string;
+  password: string;
+  group: UserGroup;
+}
+
+export interface RouterVersion {
+  text: string;
+  parts: readonly number[];
+}
+
+export function parseVersion(text: string): RouterVersion {
+  const match = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text.trim());
+  if (!match) throw new Error(`not a RouterOS version: ${text}`);
+  return { text: text.trim(), parts: [Number(match[1]), Number(match[2] ?? 0), Number(match[3] ?? 0)] };
+}
+
+export function versionAtLeast(version: RouterVersion, ...wanted: number[]): boolean {
+  for (let i = 0; i < wanted.length; i++) {
+    const have = version.parts[i] ?? 0;
+    if (have !== wanted[i]) return have > wanted[i]!;
+  }
+  return true;
+}
+
+export interface CommandRequest {
+  /** Last path segment: `print`, `add`, ... */
+  command: string;
+  /** `=name=value` words, API attributes such as `.id` and `.proplist` included. */
+  attributes: ReadonlyMap<string, string>;
+  queries: readonly string[];
+  user: SimUser;
+}
+
+export interface CommandReply {
+  rows?: Row[];
+  /** Value of `=ret=` on `!done` (the new `.id` for `add`). */
+  ret?: string;
+}
+
+interface CommandSpec {
+  needs: Policy;
+  run(request: CommandRequest): CommandReply;
+}
+
+export interface Menu {
+  readonly path: string;
+  readonly commands: Readonly<Record<string, CommandSpec>>;
+}
+
+export interface AddressListEntry {
+  id: string;
+  list: string;
+  address: string;
+  comment?: string;
+  disabled: boolean;
+  createdAt: number;
+  /** Set for entries added with a timeout: they are dynamic and vanish at this instant (sim clock). */
+  expiresAt?: number;
+}
+
+export interface PppActiveSession {
+  id: string;
+  name: string;
+  service: string;
+  callerId: string;
+  address: string;
+  encoding: string;
+  sessionId: string;
+  connectedAt: number;
+}
+
+export interface PppSecret {
+  id: string;
+  name: string;
+  password: string;
+  profile: string;
+  service: string;
+  callerId: string;
+  localAddress?: string;
+  remoteAddress?: string;
+  disabled: boolean;
+  comment?: string;
+}
+
+export interface RouterStateOptions {
+  now: () => number;
+  version: RouterVersion;
+  identity: string;
+  pppProfiles: readonly string[];
+  onPppRemoved: (session: PppActiveSession) => void;
+}
+
+const PPP_SERVICES = ['any', 'async', 'l2tp', 'ovpn', 'pppoe', 'pptp', 'sstp'] as const;
+
+class IdAllocator {
+  private next: number;
+  constructor(first: number) {
+    this.next = first;
+  }
+  allocate(): string {
+    return `*${(this.next++).toString(16).toUpperCase()}`;
+  }
+}
+
+function parseIpv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    value = value * 256 + Number(part);
+  }
+  return value;
+}
+
+function formatIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/** RouterOS stores `10.0.0.1/32` as `10.0.0.1` and `10.0.0.7/24` as `10.0.0.0/24`; also accepts ranges and DNS names. */
+export function normalizeListAddress(input: string): string | undefined {
+  const cidr = /^([\d.]+)(?:\/(\d{1,2}))?$/.exec(input);
+  if (cidr) {
+    const ip = parseIpv4(cidr[1]!);
+    const prefix = cidr[2] === undefined ? 32 : Number(cidr[2]);
+    if (ip === undefined || prefix > 32) return undefined;
+    if (prefix === 32) return formatIpv4(ip);
+    const size = 2 ** (32 - prefix);
+    return `${formatIpv4(Math.floor(ip / size) * size)}/${prefix}`;
+  }
+  const range = /^([\d.]+)-([\d.]+)$/.exec(input);
+  if (range) {
+    const from = parseIpv4(range[1]!);
+    const to = parseIpv4(range[2]!);
+    if (from === undefined || to === undefined || from > to) return undefined;
+    return `${formatIpv4(from)}-${formatIpv4(to)}`;
+  }
+  if (/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(input)) return input;
+  return undefined;
+}
+
+function parseBool(name: string, value: string): boolean {
+  if (value === 'yes' || value === 'true') return true;
+  if (value === 'no' || value === 'false') return false;
+  throw new TrapError(`input does not match any value of ${name}`);
+}
+
+export class RouterState {
+  readonly addressList = new Map<string, AddressListEntry>();
+  readonly pppActive = new Map<string, PppActiveSession>();
+  readonly pppSecrets = new Map<string, PppSecret>();
+  identity: string;
+  readonly startedAt: number;
+  readonly menus: ReadonlyMap<string, Menu>;
+
+  private readonly addressListIds = new IdAllocator(1);
+  private readonly pppActiveIds = new IdAllocator(0x80000001);
+  private readonly pppSecretIds = new IdAllocator(1);
+  private nextSessionId = 0x81000001;
+
+  constructor(private readonly options: RouterStateOptions) {
+    this.identity = options.identity;
+    this.startedAt = options.now();
+    this.menus = new Map(
+      [this.addressListMenu(), this.pppActiveMenu(), this.pppSecretMenu(), this.resourceMenu(), this.identityMenu()].map(
+        (menu) => [menu.path, menu],
+      ),
+    );
+  }
+
+  get version(): RouterVersion {
+    return this.options.version;
+  }
+
+  now(): number {
+    return this.options.now();
+  }
+
+  /** Drops address-list entries whose timeout has passed; called before anything looks at the list. */
+  expireEntries(): void {
+    const now = this.now();
+    for (const [id, entry] of this.addressList) {
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.addressList.delete(id);
+    }
+  }
+
+  // ----- programmatic changes (test API) -----
+
+  addAddressListEntry(input: { list: string; address: string; timeoutMs?: number; comment?: string; disabled?: boolean }): AddressListEntry {
+    this.expireEntries();
+    const address = normalizeListAddress(input.address);
+    if (address === undefined) throw new Error(`invalid address ${input.address}`);
+    if (this.findAddressListEntry(input.list, address)) throw new Error('already have such entry');
+    const entry: AddressListEntry = {
+      id: this.addressListIds.allocate(),
+      list: input.list,
+      address,
+      disabled: input.disabled ?? false,
+      createdAt: this.now(),
+      ...(input.comment !== undefined ? { comment: input.comment } : {}),
+      ...(input.timeoutMs !== undefined ? { expiresAt: this.now() + input.timeoutMs } : {}),
+    };
+    this.addressList.set(entry.id, entry);
+    return entry;
+  }
+
+  addPppActive(input: { name: string; service?: string; callerId: string; address: string; encoding?: string; uptimeMs?: number }): PppActiveSession {
+    const session: PppActiveSession = {
+      id: this.pppActiveIds.allocate(),
+      name: input.name,
+      service: input.service ?? 'l2tp',
+      callerId: input.callerId,
+      address: input.address,
+      encoding: input.encoding ?? 'cbc(aes) + hmac(sha1)',
+      sessionId: `0x${(this.nextSessionId++).toString(16).toUpperCase()}`,
+      connectedAt: this.now() - (input.uptimeMs ?? 0),
+    };
+    this.pppActive.set(session.id, session);
+    return session;
+  }
+
+  addPppSecret(input: Partial<Omit<PppSecret, 'id'>> & { name: string }): PppSecret {
+    if ([...this.pppSecrets.values()].some((s) => s.name === input.name)) {
+      throw new TrapError('failure: secret with the same name already exists');
+    }
+    const secret: PppSecret = {
+      id: this.pppSecretIds.allocate(),
+      password: '',
+      profile: 'default',
+      service: 'any',
+      callerId: '',
+      disabled: false,
+      ...input,
+    };
+    this.pppSecrets.set(secret.id, secret);
+    return secret;
+  }
+
+  // ----- shared command plumbing -----
+
+  private unknownParameter(name: string): TrapError {
+    // RouterOS 7 names the parameter; 6.x only says that one was unknown.
+    return new TrapError(versionAtLeast(this.version, 7) ? `unknown parameter ${name}` : 'unknown parameter');
+  }
+
+  private checkParameters(request: CommandRequest, allowed: readonly string[]): void {
+    for (const name of request.attributes.keys()) {
+      if (!allowed.includes(name)) throw this.unknownParameter(name);
+    }
+  }
+
+  private requireParameters(request: CommandRequest, required: readonly string[]): void {
+    const missing = required.filter((name) => !request.attributes.has(name));
+    if (missing.length > 0) throw new TrapError(`missing value(s) of argument(s) ${missing.join(' ')}`);
+  }
+
+  /** Item ids from `.id` (or its CLI name `numbers`), comma separated; every one must exist. */
+  private targetIds<T>(request: CommandRequest, table: ReadonlyMap<string, T>): string[] {
+    const raw = request.attributes.get('.id') ?? request.attributes.get('numbers');
+    if (raw === undefined) throw new TrapError('missing value(s) of argument(s) numbers');
+    const ids = raw.split(',');
+    for (const id of ids) {
+      if (!table.has(id)) throw new TrapError('no such item');
+    }
+    return ids;
+  }
+
+  private print(rows: Row[], request: CommandRequest): CommandReply {
+    this.checkParameters(request, ['.proplist', 'detail', 'without-paging', 'count-only', 'terse']);
+    let match: (row: Row) => boolean;
+    try {
+      match = compileQuery(request.queries);
+      rows = rows.filter(match);
+    } catch (err) {
+      if (err instanceof QueryError) throw new TrapError(`invalid query: ${err.message}`);
+      throw err;
+    }
+    if (request.attributes.has('count-only')) return { ret: String(rows.length) };
+    const proplist = request.attributes.get('.proplist');
+    if (proplist !== undefined) {
+      const wanted = proplist.split(',').filter((name) => name !== '');
+      rows = rows.map((row) => Object.fromEntries(wanted.filter((name) => name in row).map((name) => [name, row[name]!])));
+    }
+    return { rows };
+  }
+
+  // ----- /ip/firewall/address-list -----
+
+  findAddressListEntry(list: string, address: string): AddressListEntry | undefined {
+    return [...this.addressList.values()].find((entry) => entry.list === list && entry.address === address);
+  }
+
+  addressListRow(entry: AddressListEntry): Row {
+    const row: Record<string, string> = {
+      '.id': entry.id,
+      list: entry.list,
+      address: entry.address,
+      'creation-time': this.formatTimestamp(entry.createdAt),
+    };
+    if (entry.expiresAt !== undefined) row.timeout = formatRouterDuration(entry.expiresAt - this.now());
+    row.dynamic = String(entry.expiresAt !== undefined);
+    row.disabled = String(entry.disabled);
+    if (entry.comment !== undefined) row.comment = entry.comment;
+    return row;
+  }
+
+  private parseTimeout(value: string): number {
+    const ms = parseRouterDuration(value);
+    if (ms === undefined || ms <= 0) throw new TrapError('invalid value for argument timeout');
+    return ms;
+  }
+
+  private parseAddress(value: string): string {
+    const address = normalizeListAddress(value);
+    if (address === undefined) throw new TrapError(`invalid value for argument address`);
+    return address;
+  }
+
+  private addressListMenu(): Menu {
+    const fields = ['list', 'address', 'timeout', 'comment', 'disabled'];
+    return {
+      path: '/ip/firewall/address-list',
+      commands: {
+        print: { needs: 'read', run: (req) => this.print([...this.addressList.values()].map((e) => this.addressListRow(e)), req) },
+        add: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, fields);
+            this.requireParameters(req, ['list', 'address']);
+            const list = req.attributes.get('list')!;
+            const address = this.parseAddress(req.attributes.get('address')!);
+            const timeout = req.attributes.get('timeout');
+            const expiresAt = timeout === undefined ? undefined : this.now() + this.parseTimeout(timeout);
+            const disabled = req.attributes.has('disabled') ? parseBool('disabled', req.attributes.get('disabled')!) : false;
+            if (list === '') throw new TrapError('invalid value for argument list');
+            if (this.findAddressListEntry(list, address)) throw new TrapError('failure: already have such entry');
+            const comment = req.attributes.get('comment');
+            const entry: AddressListEntry = {
+              id: this.addressListIds.allocate(),
+              list,
+              address,
+              disabled,
+              createdAt: this.now(),
+              ...(comment !== undefined && comment !== '' ? { comment } : {}),
+              ...(expiresAt !== undefined ? { expiresAt } : {}),
+            };
+            this.addressList.set(entry.id, entry);
+            return { ret: entry.id };
+          },
+        },
+        set: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, ['.id', 'numbers', ...fields]);
+            const ids = this.targetIds(req, this.addressList);
+            for (const id of ids) {
+              const entry = this.addressList.get(id)!;
+              const list = req.attributes.get('list') ?? entry.list;
+              const addressText = req.attributes.get('address');
+              const address = addressText === undefined ? entry.address : this.parseAddress(addressText);
+              const clash = this.findAddressListEntry(list, address);
+              if (clash && clash.id !== id) throw new TrapError('failure: already have such entry');
+              const timeout = req.attributes.get('timeout');
+              const disabledText = req.attributes.get('disabled');
+              const comment = req.attributes.get('comment');
+              // Everything is validated before the entry changes, so a trap leaves it as it was.
+              const expiresAt = timeout === undefined ? entry.expiresAt : this.now() + this.parseTimeout(timeout);
+              const disabled = disabledText === undefined ? entry.disabled : parseBool('disabled', disabledText);
+              entry.list = list;
+              entry.address = address;
+              if (expiresAt !== undefined) entry.expiresAt = expiresAt;
+              entry.disabled = disabled;
+              if (comment !== undefined) {
+                if (comment === '') delete entry.comment;
+                else entry.comment = comment;
+              }
+            }
+            return {};
+          },
+        },
+        remove: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, ['.id', 'numbers']);
+            for (const id of this.targetIds(req, this.addressList)) this.addressList.delete(id);
+            return {};
+          },
+        },
+      },
+    };
+  }
+
+  // ----- /ppp/active -----
+
+  pppActiveRow(session: PppActiveSession): Row {
+    return {
+      '.id': session.id,
+      name: session.name,
+      service: session.service,
+      'caller-id': session.callerId,
+      encoding: session.encoding,
+      address: session.address,
+      uptime: formatRouterDuration(this.now() - session.connectedAt),
+      'session-id': session.sessionId,
+      'limit-bytes-in': '0',
+      'limit-bytes-out': '0',
+      radius: 'false',
+    };
+  }
+
+  private pppActiveMenu(): Menu {
+    return {
+      path: '/ppp/active',
+      commands: {
+        print: { needs: 'read', run: (req) => this.print([...this.pppActive.values()].map((s) => this.pppActiveRow(s)), req) },
+        remove: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, ['.id', 'numbers']);
+            for (const id of this.targetIds(req, this.pppActive)) {
+              const session = this.pppActive.get(id)!;
+              this.pppActive.delete(id);
+              this.options.onPppRemoved(session);
+            }
+            return {};
+          },
+        },
+      },
+    };
+  }
+
+  // ----- /ppp/secret -----
+
+  pppSecretRow(secret: PppSecret, showPassword: boolean): Row {
+    const row: Record<string, string> = {
+      '.id': secret.id,
+      name: secret.name,
+      service: secret.service,
+      'caller-id': secret.callerId,
+    };
+    // Like RouterOS, the password is only shown to users whose group has the `sensitive` policy.
+    if (showPassword) row.password = secret.password;
+    row.profile = secret.profile;
+    if (secret.localAddress !== undefined) row['local-address'] = secret.localAddress;
+    if (secret.remoteAddress !== undefined) row['remote-address'] = secret.remoteAddress;
+    row['limit-bytes-in'] = '0';
+    row['limit-bytes-out'] = '0';
+    row.disabled = String(secret.disabled);
+    if (secret.comment !== undefined) row.comment = secret.comment;
+    return row;
+  }
+
+  private applySecretFields(secret: PppSecret, attributes: ReadonlyMap<string, string>): void {
+    for (const [name, value] of attributes) {
+      switch (name) {
+        case 'name':
+          if (value === '') throw new TrapError('invalid value for argument name');
+          if ([...this.pppSecrets.values()].some((s) => s.name === value && s.id !== secret.id)) {
+            throw new TrapError('failure: secret with the same name already exists');
+          }
+          secret.name = value;
+          break;
+        case 'password':
+          secret.password = value;
+          break;
+        case 'profile':
+          if (!this.options.pppProfiles.includes(value)) throw new TrapError('input does not match any value of profile');
+          secret.profile = value;
+          break;
+        case 'service':
+          if (!(PPP_SERVICES as readonly string[]).includes(value)) throw new TrapError('input does not match any value of service');
+          secret.service = value;
+          break;
+        case 'caller-id':
+          secret.callerId = value;
+          break;
+        case 'local-address':
+        case 'remote-address': {
+          const key = name === 'local-address' ? 'localAddress' : 'remoteAddress';
+          if (value === '') delete secret[key];
+          else if (parseIpv4(value) === undefined) throw new TrapError(`invalid value for argument ${name}`);
+          else secret[key] = value;
+          break;
+        }
+        case 'disabled':
+          secret.disabled = parseBool('disabled', value);
+          break;
+        case 'comment':
+          if (value === '') delete secret.comment;
+          else secret.comment = value;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private pppSecretMenu(): Menu {
+    const fields = ['name', 'password', 'profile', 'service', 'caller-id', 'local-address', 'remote-address', 'disabled', 'comment'];
+    return {
+      path: '/ppp/secret',
+      commands: {
+        print: {
+          needs: 'read',
+          run: (req) => {
+            const showPassword = GROUP_POLICIES[req.user.group].has('sensitive');
+            return this.print([...this.pppSecrets.values()].map((s) => this.pppSecretRow(s, showPassword)), req);
+          },
+        },
+        add: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, fields);
+            this.requireParameters(req, ['name']);
+            const draft: PppSecret = {
+              id: '',
+              name: '',
+              password: '',
+              profile: 'default',
+              service: 'any',
+              callerId: '',
+              disabled: false,
+            };
+            this.applySecretFields(draft, req.attributes);
+            draft.id = this.pppSecretIds.allocate();
+            this.pppSecrets.set(draft.id, draft);
+            return { ret: draft.id };
+          },
+        },
+        set: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, ['.id', 'numbers', ...fields]);
+            for (const id of this.targetIds(req, this.pppSecrets)) {
+              const current = this.pppSecrets.get(id)!;
+              // Validate on a copy so a rejected value leaves the secret untouched, as on a router.
+              const updated = { ...current };
+              const changes = new Map([...req.attributes].filter(([name]) => name !== '.id' && name !== 'numbers'));
+              this.applySecretFields(updated, changes);
+              Object.assign(current, updated);
+              if (updated.comment === undefined) delete current.comment;
+              if (updated.localAddress === undefined) delete current.localAddress;
+              if (updated.remoteAddress === undefined) delete current.remoteAddress;
+            }
+            return {};
+          },
+        },
+        remove: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, ['.id', 'numbers']);
+            for (const id of this.targetIds(req, this.pppSecrets)) this.pppSecrets.delete(id);
+            return {};
+          },
+        },
+      },
+    };
+  }
+
+  // ----- /system -----
+
+  private resourceMenu(): Menu {
+    return {
+      path: '/system/resource',
+      commands: {
+        print: {
+          needs: 'read',
+          run: (req) =>
+            this.print(
+              [
+                {
+                  uptime: formatRouterDuration(this.now() - this.startedAt),
+                  version: `${this.version.text} (stable)`,
+                  'build-time': '2025-01-01 00:00:00',
+                  'free-memory': '201326592',
+                  'total-memory': '268435456',
+                  cpu: 'ARMv7',
+                  'cpu-count': '4',
+                  'cpu-load': '1',
+                  'free-hdd-space': '100663296',
+                  'total-hdd-space': '134217728',
+                  'architecture-name': 'arm',
+                  'board-name': 'RouterOS simulator',
+                  platform: 'MikroTik',
+                },
+              ],
+              req,
+            ),
+        },
+      },
+    };
+  }
+
+  private identityMenu(): Menu {
+    return {
+      path: '/system/identity',
+      commands: {
+        print: { needs: 'read', run: (req) => this.print([{ name: this.identity }], req) },
+        set: {
+          needs: 'write',
+          run: (req) => {
+            this.checkParameters(req, ['name']);
+            this.requireParameters(req, ['name']);
+            this.identity = req.attributes.get('name')!;
+            return {};
+          },
+        },
+      },
+    };
+  }
+
+  /** `creation-time` as the router prints it: ISO-like from 7.10 on, `mmm/dd/yyyy` before. */
+  private formatTimestamp(ms: number): string {
+    const d = new Date(ms);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    if (versionAtLeast(this.version, 7, 10)) {
+      return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${time}`;
+    }
+    const month = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'][d.getUTCMonth()];
+    return `${month}/${pad(d.getUTCDate())}/${d.getUTCFullYear()} ${time}`;
+  }
+}
