@@ -34,8 +34,7 @@ async function waitForDatabase(config: Config, logger: Logger): Promise<void> {
   for (;;) {
     try {
       if (config.autoMigrate) {
-        const { applied } = await migrateDatabase(config.databaseUrl, { logger });
-        if (applied.length) logger.info({ applied }, 'database migrated');
+        await migrateDatabase(config.databaseUrl, { logger });
       }
       return;
     } catch (err) {
