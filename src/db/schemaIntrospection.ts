@@ -115,6 +115,8 @@ export function prismaSchemaWasmPath(): string {
 async function loadSchemaWasm(): Promise<PrismaSchemaWasmExports> {
   if (schemaWasm !== undefined) return schemaWasm;
   const module = await Wasm.compile(await readFile(prismaSchemaWasmPath()));
+  // Assigned once the module is instantiated; the import shims above read it lazily.
+  // eslint-disable-next-line prefer-const
   let exports: PrismaSchemaWasmExports | undefined;
   const text = (ptr: number, len: number) =>
     new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(exports!.memory.buffer, ptr >>> 0, len));
