@@ -20,6 +20,8 @@ import type { ChatChannels } from './domain/notifications.js';
 import { buildServer } from './api/server.js';
 import { RouterOps, RouterPool } from './router/index.js';
 import { TelegramBot } from '../bots/telegram/bot.js';
+import { DiscordBot } from '../bots/discord/bot.js';
+import { createDiscordRest, DiscordChannel } from '../bots/discord/channel.js';
 
 export interface RunningWarden {
   /** The HTTP address when the api role runs (e.g. http://127.0.0.1:8080). */
@@ -106,8 +108,19 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
   if (config.telegram.enabled) {
     telegram = new TelegramBot(config.telegram, deps, logger);
     channels.telegram = telegram.channel;
-  } else {
-    logger.warn('no chat platform configured (TELEGRAM_BOT_TOKEN is empty): logins stay sandboxed until one is');
+  }
+  let discord: DiscordBot | null = null;
+  if (config.discord.enabled) {
+    channels.discord = new DiscordChannel(createDiscordRest(config.discord.token, config.discord.apiRoot));
+    if (roles.has('bots')) {
+      const lockRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+      lockRedis.on('error', () => {}); // a lost lock is reported by the bot
+      discord = new DiscordBot(config.discord, deps, logger, lockRedis, `${config.queuePrefix}:discord:gateway-lock`);
+      stops.push(async () => void lockRedis.disconnect());
+    }
+  }
+  if (!channels.telegram && !channels.discord) {
+    logger.warn('no chat platform configured (TELEGRAM_BOT_TOKEN and DISCORD_BOT_TOKEN are empty): logins stay sandboxed until one is');
   }
 
   let workers: Worker[] = [];
@@ -163,12 +176,14 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
   }
 
   if (telegram && roles.has('bots')) telegram.start();
+  discord?.start();
 
   return {
     url,
     async stop() {
       logger.info('stopping Warden');
       await telegram?.stop();
+      await discord?.stop();
       await app?.close();
       for (const stop of stops) await stop();
       await relay.stop();

@@ -75,6 +75,9 @@ export const EnvSchema = z
       .optional(),
     TELEGRAM_SENDS_PER_SECOND: positiveInt(1, 30).default(25),
     TELEGRAM_BOT_USERNAME: z.string().regex(/^[A-Za-z0-9_]{5,32}$/, 'a bot username without @').optional(),
+    DISCORD_BOT_TOKEN: z.string().regex(/^[A-Za-z0-9._-]{20,200}$/, 'does not look like a Discord bot token').optional(),
+    DISCORD_API_ROOT: z.url({ protocol: /^https?$/ }).default('https://discord.com/api'),
+    DISCORD_GATEWAY_LOCK_SECONDS: positiveInt(3, 300).default(15),
   })
   .superRefine((env, ctx) => {
     if (env.TELEGRAM_MODE === 'webhook' && env.TELEGRAM_BOT_TOKEN) {
@@ -118,6 +121,7 @@ export interface Config {
   };
   router: { callTimeoutMs: number; jobAttempts: number };
   telegram: TelegramConfig;
+  discord: { enabled: false } | { enabled: true; token: string; apiRoot: string; lockTtlMs: number };
   /** For printing t.me deep links in the CLI. */
   telegramBotUsername: string | null;
 }
@@ -204,5 +208,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     router: { callTimeoutMs: env.ROUTER_CALL_TIMEOUT_MS, jobAttempts: env.ROUTER_JOB_ATTEMPTS },
     telegram,
     telegramBotUsername: env.TELEGRAM_BOT_USERNAME ?? null,
+    discord: env.DISCORD_BOT_TOKEN
+      ? {
+          enabled: true,
+          token: env.DISCORD_BOT_TOKEN,
+          apiRoot: env.DISCORD_API_ROOT.replace(/\/+$/, ''),
+          lockTtlMs: env.DISCORD_GATEWAY_LOCK_SECONDS * 1000,
+        }
+      : { enabled: false },
   };
 }

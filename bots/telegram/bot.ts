@@ -11,7 +11,8 @@ import type { Logger } from '../../src/log.js';
 import { TelegramChannel } from './channel.js';
 import { approvalFeature } from './features/approval.js';
 import { linkFeature } from './features/link.js';
-import { HELP_TEXT, statusFeature } from './features/status.js';
+import { statusFeature } from './features/status.js';
+import { HELP_TEXT } from '../../src/messaging/texts.js';
 
 type EnabledTelegram = Extract<TelegramConfig, { enabled: true }>;
 
@@ -92,6 +93,7 @@ export class TelegramBot {
       .setMyCommands([
         { command: 'status', description: 'Your VPN accounts and recent sessions' },
         { command: 'link', description: 'Link this chat with a code from your operator' },
+        { command: 'prompts', description: 'on|off: whether login prompts come to this chat' },
         { command: 'help', description: 'What this bot does' },
       ])
       .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'setMyCommands failed'));

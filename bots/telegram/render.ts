@@ -1,7 +1,7 @@
 // How a session looks in Telegram: HTML text (every dynamic value escaped) and the keyboard.
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { SessionView } from '../../src/domain/ports.js';
-import { encodeDecision } from './callbackData.js';
+import { encodeDecision } from '../../src/messaging/decisionButtons.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -70,3 +70,28 @@ export async function describePerson(deps: DomainDeps, platform: ChatPlatform, e
   });
   return identity?.person ?? null;
 }
+
+export type PromptDeliveryResult = 'on' | 'off' | 'not-linked' | 'last-chat';
+
+/**
+ * Chooses whether login prompts go to this chat. The last chat receiving prompts cannot be
+ * switched off: the person's logins would otherwise expire unanswered.
+ */
+export async function setPromptDelivery(
+  deps: DomainDeps,
+  args: { platform: ChatPlatform; externalId: string; enabled: boolean },
+): Promise<PromptDeliveryResult> {
+  return deps.db.$transaction(async (tx) => {
+    const identity = await tx.chatIdentity.findUnique({
+      where: { platform_externalId: { platform: args.platform, externalId: args.externalId } },
+    });
+    if (!identity) return 'not-linked';
+    await tx.$queryRaw`SELECT id FROM people WHERE id = ${identity.personId}::uuid FOR UPDATE`;
+    if (!args.enabled) {
+      const others = await tx.chatIdentity.count({ where: { personId: identity.personId, receivesPrompts: true, id: { not: identity.id } } });
+      if (others === 0) return 'last-chat';
+    }
+    await tx.chatIdentity.update({ where: { id: identity.id }, data: { receivesPrompts: args.enabled } });
+    return args.enabled ? 'on' : 'off';
+  });
+}

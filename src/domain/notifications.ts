@@ -72,7 +72,7 @@ async function buildView(deps: DomainDeps, session: LoadedSession): Promise<Sess
 export async function sendSessionPrompt(deps: DomainDeps, channels: ChatChannels, sessionId: string): Promise<'sent' | 'skipped' | 'no-chat'> {
   const session = await loadSession(deps, sessionId);
   if (!session || session.state !== 'pending' || !session.verifiedAt) return 'skipped';
-  const identities = session.account.person.identities.filter((i) => channels[i.platform]);
+  const identities = session.account.person.identities.filter((i) => i.receivesPrompts && channels[i.platform]);
   if (identities.length === 0) {
     await audit(deps.db, {
       actor: 'system',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/crypto/secretBox.js';
 import { newDecisionToken, newHookToken, newLinkCode, normalizeLinkCode, sha256Hex, tokenMatchesHash } from '../../src/crypto/tokens.js';
-import { decodeDecision, encodeDecision, MAX_CALLBACK_BYTES } from '../../bots/telegram/callbackData.js';
+import { decodeDecision, encodeDecision, MAX_CALLBACK_BYTES } from '../../src/messaging/decisionButtons.js';
 
 test('secret box round-trips, uses a fresh IV each time, and detects tampering and wrong keys', () => {
   const box = new SecretBox(randomBytes(32));

@@ -3,19 +3,8 @@
 import { Composer } from 'telegraf';
 import { decideSession, type DecisionOutcome } from '../../../src/domain/connections.js';
 import type { DomainDeps } from '../../../src/domain/ports.js';
-import { decodeDecision } from '../callbackData.js';
-
-const ANSWERS: Record<DecisionOutcome, string> = {
-  approved: 'Approved. The connection is being let through.',
-  denied: 'Denied. The source is banned and the session is being disconnected.',
-  'not-owner': 'Sorry, only the owner of this VPN account can answer this login.',
-  unknown: 'Sorry, this button is no longer valid.',
-  expired: 'Sorry, this login request has expired.',
-  'already-approved': 'This login was already approved.',
-  'already-denied': 'This login was already denied.',
-  'already-expired': 'Sorry, this login request has expired.',
-  'already-closed': 'This session has already ended.',
-};
+import { decodeDecision } from '../../../src/messaging/decisionButtons.js';
+import { DECISION_ANSWERS } from '../../../src/messaging/decisionAnswers.js';
 
 export function approvalFeature(deps: DomainDeps): Composer<never> {
   const composer = new Composer();
@@ -37,7 +26,7 @@ export function approvalFeature(deps: DomainDeps): Composer<never> {
       return;
     }
     const refused = !['approved', 'denied'].includes(outcome);
-    await ctx.answerCbQuery(ANSWERS[outcome], { show_alert: refused && outcome === 'not-owner' });
+    await ctx.answerCbQuery(DECISION_ANSWERS[outcome], { show_alert: refused && outcome === 'not-owner' });
   });
   return composer as unknown as Composer<never>;
 }

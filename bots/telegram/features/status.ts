@@ -1,14 +1,11 @@
 // /status and /help: what the person has and what happened recently.
 import { Composer, type Context } from 'telegraf';
-import { describePerson } from '../../../src/domain/linking.js';
+import { describePerson, setPromptDelivery } from '../../../src/domain/linking.js';
 import type { DomainDeps } from '../../../src/domain/ports.js';
+import { HELP_TEXT, NOT_LINKED_TEXT, promptDeliveryText, statusText, type Markup } from '../../../src/messaging/texts.js';
 import { escapeHtml } from '../render.js';
 
-export const HELP_TEXT =
-  'I ask you to approve new VPN logins to your accounts.\n\n' +
-  '/status — your VPN accounts and recent sessions\n' +
-  '/link CODE — link this chat with the code your operator gave you\n' +
-  '/help — this message';
+const html: Markup = { bold: (t) => `<b>${t}</b>`, code: (t) => `<code>${escapeHtml(t)}</code>`, escape: escapeHtml };
 
 export function statusFeature(deps: DomainDeps): Composer<Context> {
   const composer = new Composer<Context>();
@@ -16,18 +13,19 @@ export function statusFeature(deps: DomainDeps): Composer<Context> {
   composer.command('status', async (ctx) => {
     const person = await describePerson(deps, 'telegram', String(ctx.from.id));
     if (!person) {
-      await ctx.reply('This chat is not linked yet. Send /link CODE with the code your operator gave you.');
+      await ctx.reply(NOT_LINKED_TEXT);
       return;
     }
-    const lines = [`<b>${escapeHtml(person.displayName)}</b>`];
-    if (person.accounts.length === 0) lines.push('No VPN accounts yet.');
-    for (const account of person.accounts) {
-      lines.push('', `<code>${escapeHtml(account.username ?? '?')}</code> on <code>${escapeHtml(account.router.name)}</code>${account.disabled ? ' (disabled)' : ''}`);
-      for (const s of account.sessions) {
-        lines.push(`  • ${s.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC from ${escapeHtml(s.callerId)}: ${s.state}`);
-      }
+    await ctx.reply(statusText(person, html), { parse_mode: 'HTML' });
+  });
+  composer.command('prompts', async (ctx) => {
+    const choice = ctx.payload.trim().toLowerCase();
+    if (choice !== 'on' && choice !== 'off') {
+      await ctx.reply('Usage: /prompts on  or  /prompts off');
+      return;
     }
-    await ctx.reply(lines.join('\n'), { parse_mode: 'HTML' });
+    const result = await setPromptDelivery(deps, { platform: 'telegram', externalId: String(ctx.from.id), enabled: choice === 'on' });
+    await ctx.reply(promptDeliveryText(result));
   });
   return composer;
 }

@@ -1,6 +1,6 @@
-// Callback data carried by the Approve/Deny buttons: "<action>:<decision token>".
-// The token is opaque, random and bound to one session; the whole string stays far below
-// Telegram's 64-byte limit (and Discord's 100-character custom_id limit).
+// What the Approve/Deny buttons carry on every platform (Telegram callback_data, Discord
+// custom_id): "<action>:<decision token>". The token is opaque, random and bound to one session;
+// the whole string stays far below Telegram's 64-byte and Discord's 100-character limits.
 export type SessionDecision = 'approve' | 'deny';
 
 const PREFIX: Record<SessionDecision, string> = { approve: 'wa', deny: 'wd' };
