@@ -36,7 +36,7 @@ test('a person with Telegram and Discord chooses where prompts go; the last chat
   await db.chatIdentity.create({ data: { personId: id, platform: 'telegram', externalId: 't-1', chatId: 't-1' } });
   await db.chatIdentity.create({ data: { personId: id, platform: 'discord', externalId: 'd-1', chatId: 'dm-1' } });
   const telegram = new MemoryChat();
-  const discord = Object.assign(new MemoryChat(), { platform: 'discord' as const });
+  const discord = new MemoryChat('discord');
   const router = new MemoryRouter();
   const router0 = await db.router.findUniqueOrThrow({ where: { name: 'office' } });
 

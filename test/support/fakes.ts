@@ -68,7 +68,8 @@ export function gatewayFor(router: MemoryRouter): RouterGateway {
 }
 
 export class MemoryChat implements ChatChannel {
-  readonly platform = 'telegram' as const;
+  constructor(readonly platform: 'telegram' | 'discord' = 'telegram') {}
+
   readonly messages = new Map<string, { chatId: string; view: SessionView; edits: number }>();
   failNext: ChatDeliveryError | null = null;
   private nextId = 1;
