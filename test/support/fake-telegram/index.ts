@@ -386,6 +386,12 @@ export class FakeTelegram implements World {
     this.faults.push({ method: method.toLowerCase(), fault, remaining: times, ...(bot === undefined ? {} : { botId: bot.id }) });
   }
 
+  /** Drops every fault still queued by failNext() and every delay: the service is healthy again. */
+  clearFaults(): void {
+    this.faults = [];
+    this.delays.clear();
+  }
+
   /** Delays every answer (or those of one method) by `ms`; 0 removes the delay. */
   setDelay(ms: number, method = '*'): void {
     if (ms <= 0) this.delays.delete(method.toLowerCase());
@@ -515,7 +521,17 @@ export class FakeTelegram implements World {
     }
 
     const delay = this.delays.get(method.toLowerCase()) ?? this.delays.get('*') ?? 0;
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (delay > 0) {
+      await new Promise<void>((resolve) => {
+        // A dropped connection or a stopped fake ends the wait: a long delay must not keep the
+        // test process alive after stop().
+        const timer = setTimeout(resolve, delay);
+        aborted.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
     if (this.stopped || aborted.signal.aborted) return;
 
     const fault = this.takeFault(bot, method);
