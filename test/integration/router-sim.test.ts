@@ -356,6 +356,187 @@ describe('/ppp', () => {
   });
 });
 
+describe('/interface/wireguard', () => {
+  // RFC 7748 section 6.1 test vector: Alice's private key and X25519(a, 9).
+  const PRIVATE = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex').toString('base64');
+  const PUBLIC = Buffer.from('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a', 'hex').toString('base64');
+  const PEER_KEY = Buffer.alloc(32, 7).toString('base64');
+  const OTHER_KEY = Buffer.alloc(32, 8).toString('base64');
+
+  test('interfaces: public key derived with X25519, private key only for sensitive users', async () => {
+    const sim = await startSim({ version: '7.17' });
+    const raw = await openRaw(sim);
+    assert.deepEqual(await raw.command(['/interface/wireguard/add', '=name=wg0', '=listen-port=13231', `=private-key=${PRIVATE}`]), [['!done', '=ret=*10']]);
+    const [row] = rows(await raw.command(['/interface/wireguard/print']));
+    assert.deepEqual(row, {
+      '.id': '*10',
+      name: 'wg0',
+      mtu: '1420',
+      'listen-port': '13231',
+      'private-key': PRIVATE,
+      'public-key': PUBLIC,
+      running: 'true',
+      disabled: 'false',
+    });
+    const reader = await openRaw(sim, READER);
+    const [hidden] = rows(await reader.command(['/interface/wireguard/print']));
+    assert.equal(hidden?.['private-key'], undefined);
+    assert.equal(hidden?.['public-key'], PUBLIC);
+
+    // Without a private key the router makes one; without a name it picks wireguardN.
+    assert.equal((await raw.command(['/interface/wireguard/add', '=listen-port=13232']))[0]![0], '!done');
+    const made = sim.wireguardInterfaces().find((i) => i.name === 'wireguard1');
+    assert.ok(made && made.privateKey !== PRIVATE && made.publicKey.length === 44);
+    assert.equal(trapMessage(await raw.command(['/interface/wireguard/add', '=name=wg0'])), 'failure: already have interface with such name');
+    assert.equal(trapMessage(await raw.command(['/interface/wireguard/add', '=name=wg2', '=private-key=abc'])), 'invalid value for argument private-key');
+    assert.equal(trapMessage(await raw.command(['/interface/wireguard/add', '=name=wg2', '=listen-port=70000'])), 'invalid value for argument listen-port');
+    assert.deepEqual(sim.wireguardInterfaces().map((i) => i.name), ['wg0', 'wireguard1']);
+    assert.deepEqual(sim.addWireguardInterface({ name: 'wg9', listenPort: 51820, privateKey: PRIVATE }).publicKey, PUBLIC);
+  });
+
+  test('peers: add, print fields, checks, set, remove', async () => {
+    const sim = await startSim({ version: '7.17' });
+    const wg0 = sim.addWireguardInterface({ name: 'wg0', listenPort: 13231 });
+    sim.addWireguardInterface({ name: 'wg1', listenPort: 13232 });
+    const raw = await openRaw(sim);
+    const psk = Buffer.alloc(32, 9).toString('base64');
+    const added = await raw.command([
+      '/interface/wireguard/peers/add',
+      '=interface=wg0',
+      `=public-key=${PEER_KEY}`,
+      `=preshared-key=${psk}`,
+      '=allowed-address=10.9.0.2,10.9.1.7/24,2001:DB8::1/64',
+      '=endpoint-address=vpn.example.com',
+      '=endpoint-port=51820',
+      '=persistent-keepalive=25s',
+      '=comment=alice',
+    ]);
+    assert.deepEqual(added, [['!done', '=ret=*1']]);
+    const [row] = rows(await raw.command(['/interface/wireguard/peers/print', '?interface=wg0']));
+    assert.deepEqual(row, {
+      '.id': '*1',
+      interface: 'wg0',
+      'public-key': PEER_KEY,
+      'preshared-key': psk,
+      'endpoint-address': 'vpn.example.com',
+      'endpoint-port': '51820',
+      'allowed-address': '10.9.0.2/32,10.9.1.0/24,2001:db8::/64',
+      'persistent-keepalive': '25s',
+      rx: '0',
+      tx: '0',
+      comment: 'alice',
+      disabled: 'false',
+    });
+    // The interface can be named by its id too; the peer shows the name.
+    assert.equal((await raw.command(['/interface/wireguard/peers/add', `=interface=${wg0.id}`, `=public-key=${OTHER_KEY}`]))[0]![0], '!done');
+    assert.deepEqual(rows(await raw.command(['/interface/wireguard/peers/print', `?public-key=${OTHER_KEY}`])).map((r) => r.interface), ['wg0']);
+
+    const add = (...words: string[]) => raw.command(['/interface/wireguard/peers/add', ...words]);
+    assert.equal(trapMessage(await add('=interface=wg7', `=public-key=${Buffer.alloc(32, 1).toString('base64')}`)), 'input does not match any value of interface');
+    assert.equal(trapMessage(await add('=interface=wg0', '=public-key=abc')), 'invalid value for argument public-key');
+    assert.equal(trapMessage(await add('=interface=wg0', `=public-key=${Buffer.alloc(31).toString('base64')}`)), 'invalid value for argument public-key');
+    // One peer per public key on the whole router, whichever interface.
+    assert.equal(trapMessage(await add('=interface=wg0', `=public-key=${PEER_KEY}`)), 'failure: entry already exists');
+    assert.equal(trapMessage(await add('=interface=wg1', `=public-key=${PEER_KEY}`)), 'failure: entry already exists');
+    assert.equal(trapMessage(await add('=interface=wg1', `=public-key=${Buffer.alloc(32, 1).toString('base64')}`, '=allowed-address=10.0.0.0/33')), 'invalid value for argument allowed-address');
+    assert.equal(trapMessage(await add('=interface=wg1', `=public-key=${Buffer.alloc(32, 1).toString('base64')}`, '=persistent-keepalive=soon')), 'invalid value for argument persistent-keepalive');
+    assert.match(trapMessage(await add('=interface=wg1')) ?? '', /missing value/);
+    assert.equal(sim.wireguardPeers().length, 2);
+
+    // A rejected set changes nothing; a good one does.
+    assert.equal(trapMessage(await raw.command(['/interface/wireguard/peers/set', '=.id=*1', '=comment=changed', `=public-key=${OTHER_KEY}`])), 'failure: entry already exists');
+    assert.equal(sim.wireguardPeers()[0]?.comment, 'alice');
+    assert.deepEqual(await raw.command(['/interface/wireguard/peers/set', '=.id=*1', '=interface=wg1', '=disabled=yes', '=comment=', '=preshared-key=', '=persistent-keepalive=0']), [['!done']]);
+    const [moved] = sim.wireguardPeers().filter((p) => p.id === '*1');
+    assert.deepEqual([moved?.interface, moved?.disabled, moved?.comment, moved?.presharedKey, moved?.persistentKeepaliveSeconds], ['wg1', true, undefined, undefined, undefined]);
+
+    // Peers follow a renamed interface and go when it is removed.
+    await raw.command(['/interface/wireguard/set', `=.id=${wg0.id}`, '=name=wg-home']);
+    assert.deepEqual(sim.wireguardPeers().map((p) => p.interface).sort(), ['wg-home', 'wg1']);
+    await raw.command(['/interface/wireguard/remove', `=.id=${wg0.id}`]);
+    assert.deepEqual(sim.wireguardPeers().map((p) => p.id), ['*1']);
+    assert.deepEqual(await raw.command(['/interface/wireguard/peers/remove', '=.id=*1']), [['!done']]);
+    assert.equal(trapMessage(await raw.command(['/interface/wireguard/peers/remove', '=.id=*1'])), 'no such item');
+  });
+
+  test('peers: preshared key only for sensitive users; handshake fields appear after the first handshake', async () => {
+    const sim = await startSim({ version: '7.17' });
+    sim.addWireguardInterface({ name: 'wg0', listenPort: 13231 });
+    sim.addWireguardPeer({ interface: 'wg0', publicKey: PEER_KEY, presharedKey: OTHER_KEY, allowedAddress: ['10.9.0.2'] });
+    const reader = await openRaw(sim, READER);
+    const [before] = rows(await reader.command(['/interface/wireguard/peers/print']));
+    assert.equal(before?.['preshared-key'], undefined);
+    for (const absent of ['last-handshake', 'current-endpoint-address', 'current-endpoint-port']) assert.equal(before?.[absent], undefined, absent);
+
+    sim.wireguardHandshake(PEER_KEY, { endpointAddress: '198.51.100.7', endpointPort: 51820 });
+    sim.advanceClock(89_000);
+    const [after] = rows(await reader.command(['/interface/wireguard/peers/print']));
+    assert.equal(after?.['last-handshake'], '1m29s');
+    assert.equal(after?.['current-endpoint-address'], '198.51.100.7');
+    assert.equal(after?.['current-endpoint-port'], '51820');
+    assert.equal(after?.rx, '148');
+    assert.equal(after?.tx, '92');
+    assert.ok((sim.wireguardPeers()[0]?.lastHandshakeAgoMs ?? 0) >= 89_000);
+  });
+
+  test('peer names exist from 7.15', async () => {
+    const older = await startSim({ version: '7.14.3' });
+    older.addWireguardInterface({ name: 'wg0', listenPort: 13231 });
+    const olderRaw = await openRaw(older);
+    assert.equal(trapMessage(await olderRaw.command(['/interface/wireguard/peers/add', '=interface=wg0', `=public-key=${PEER_KEY}`, '=name=phone'])), 'unknown parameter name');
+    assert.equal(rows(await olderRaw.command(['/interface/wireguard/peers/print'])).length, 0);
+
+    const sim = await startSim({ version: '7.15.3' });
+    sim.addWireguardInterface({ name: 'wg0', listenPort: 13231 });
+    const raw = await openRaw(sim);
+    assert.equal((await raw.command(['/interface/wireguard/peers/add', '=interface=wg0', `=public-key=${PEER_KEY}`, '=name=phone']))[0]![0], '!done');
+    assert.equal(rows(await raw.command(['/interface/wireguard/peers/print']))[0]?.name, 'phone');
+  });
+
+  test('RouterOS 6 has no /interface/wireguard', async () => {
+    const sim = await startSim({ version: '6.49.10' });
+    const raw = await openRaw(sim);
+    assert.deepEqual(await raw.command(['/interface/wireguard/print']), [
+      ['!trap', '=category=0', '=message=no such command or directory (wireguard)'],
+      ['!done'],
+    ]);
+    assert.equal(trapMessage(await raw.command(['/interface/wireguard/peers/add', '=interface=wg0'])), 'no such command or directory (wireguard)');
+  });
+
+  test('7.18 sends !empty for a peer print that matches nothing', async () => {
+    const sim = await startSim({ version: '7.18' });
+    sim.addWireguardInterface({ name: 'wg0', listenPort: 13231 });
+    const raw = await openRaw(sim);
+    assert.deepEqual(await raw.command(['/interface/wireguard/peers/print'], 'p'), [['!empty', '.tag=p'], ['!done', '.tag=p']]);
+  });
+});
+
+describe('/ppp/profile and secrets that use them', () => {
+  test('profiles print; a secret must name an existing one', async () => {
+    const sim = await startSim();
+    sim.addPppProfile({ name: 'sandbox', localAddress: '10.8.0.1', remoteAddress: 'sandbox-pool', onUp: ':log info "up $user"' });
+    const raw = await openRaw(sim);
+    const listed = rows(await raw.command(['/ppp/profile/print', '=.proplist=.id,name,local-address,remote-address,on-up,on-down']));
+    assert.deepEqual(listed, [
+      { '.id': '*0', name: 'default', 'on-up': '', 'on-down': '' },
+      { '.id': '*FFFFFFFE', name: 'default-encryption', 'on-up': '', 'on-down': '' },
+      { '.id': '*1', name: 'sandbox', 'local-address': '10.8.0.1', 'remote-address': 'sandbox-pool', 'on-up': ':log info "up $user"', 'on-down': '' },
+    ]);
+    assert.deepEqual(sim.pppProfiles().map((p) => p.name), ['default', 'default-encryption', 'sandbox']);
+
+    assert.equal(trapMessage(await raw.command(['/ppp/secret/add', '=name=dave', '=profile=gold'])), 'input does not match any value of profile');
+    assert.deepEqual(await raw.command(['/ppp/secret/add', '=name=dave', '=password=pw', '=profile=sandbox', '=local-address=10.8.0.1']), [['!done', '=ret=*1']]);
+    assert.equal(trapMessage(await raw.command(['/ppp/secret/set', '=.id=*1', '=profile=gold'])), 'input does not match any value of profile');
+    assert.equal(trapMessage(await raw.command(['/ppp/secret/set', '=.id=*1', '=remote-address=pool'])), 'invalid value for argument remote-address');
+    const [secret] = rows(await raw.command(['/ppp/secret/print', '?name=dave']));
+    assert.equal(secret?.profile, 'sandbox');
+    assert.equal(secret?.['local-address'], '10.8.0.1');
+    assert.equal(secret?.['remote-address'], undefined);
+    assert.throws(() => sim.addPppSecret({ name: 'erin', profile: 'gold' }), /no PPP profile/);
+    assert.throws(() => sim.addPppProfile({ name: 'sandbox' }), /exists already/);
+  });
+});
+
 describe('system menus and errors', () => {
   test('resource, identity, unknown commands, permissions', async () => {
     const sim = await startSim({ version: '7.17', identity: 'edge-1' });

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import {
   formatRouterDuration,
   isRouterError,
+  isTrap,
+  normalizeAllowedAddress,
   normalizeIpv4,
   parseRouterDuration,
   RouterError,
@@ -29,8 +31,8 @@ class ScriptedRouter implements RouterCommands {
     if (result instanceof RouterError) throw result;
     return result;
   }
-  async print(menu: string, where?: RouterAttributes): Promise<RouterRow[]> {
-    this.calls.push(['print', menu, where]);
+  async print(menu: string, where?: RouterAttributes, proplist?: readonly string[]): Promise<RouterRow[]> {
+    this.calls.push(['print', menu, where, ...(proplist ? [proplist] : [])]);
     return (this.next('print') as RouterRow[] | undefined) ?? [];
   }
   async add(menu: string, attributes: RouterAttributes): Promise<string> {
@@ -143,4 +145,166 @@ test('RouterOS durations', () => {
   assert.equal(formatRouterDuration(5400), '1h30m');
   assert.equal(formatRouterDuration(788645), '1w2d3h4m5s');
   assert.equal(formatRouterDuration(0), '0s');
+});
+
+// ----- WireGuard peers and PPP secrets -----
+
+const PEERS = '/interface/wireguard/peers';
+const KEY_A = Buffer.alloc(32, 1).toString('base64');
+const KEY_B = Buffer.alloc(32, 2).toString('base64');
+
+test('addWireguardPeer sends checked, normalized values', async () => {
+  const router = new ScriptedRouter({ add: ['*5'] });
+  const result = await new RouterOps(router).addWireguardPeer({
+    interface: 'wg0',
+    publicKey: KEY_A,
+    presharedKey: KEY_B,
+    allowedAddress: ['10.9.0.2', '10.9.0.2/32', '2001:DB8::7/64'],
+    persistentKeepalive: 25,
+    comment: 'alice',
+  });
+  assert.deepEqual(result, { id: '*5', created: true });
+  assert.deepEqual(router.calls, [
+    [
+      'add',
+      PEERS,
+      { interface: 'wg0', 'public-key': KEY_A, 'allowed-address': '10.9.0.2/32,2001:db8::/64', 'preshared-key': KEY_B, 'persistent-keepalive': '25s', comment: 'alice' },
+    ],
+  ]);
+});
+
+test('addWireguardPeer refuses values that cannot be valid, before sending anything', async () => {
+  const router = new ScriptedRouter({});
+  const ops = new RouterOps(router);
+  const base = { interface: 'wg0', publicKey: KEY_A, allowedAddress: ['10.9.0.2'] };
+  const attempts = [
+    { ...base, publicKey: 'abc' },
+    { ...base, publicKey: Buffer.alloc(32).toString('hex') },
+    { ...base, presharedKey: 'short' },
+    { ...base, allowedAddress: [] },
+    { ...base, allowedAddress: ['10.9.0.300'] },
+    { ...base, allowedAddress: ['fd00::/129'] },
+    { ...base, interface: ' ' },
+    { ...base, persistentKeepalive: 65536 },
+    { ...base, persistentKeepalive: 2.5 },
+  ];
+  for (const attempt of attempts) {
+    await assert.rejects(ops.addWireguardPeer(attempt), (err) => isRouterError(err, 'invalid-argument'), JSON.stringify(attempt));
+  }
+  assert.deepEqual(router.calls, []);
+});
+
+test('addWireguardPeer: a duplicate key on the same interface is updated, disabled state untouched', async () => {
+  const router = new ScriptedRouter({
+    add: [trap('failure: entry already exists')],
+    print: [[{ '.id': '*3', interface: 'wg0' }]],
+  });
+  const result = await new RouterOps(router).addWireguardPeer({ interface: 'wg0', publicKey: KEY_A, allowedAddress: ['10.9.0.4'], name: 'alice-phone' });
+  assert.deepEqual(result, { id: '*3', created: false });
+  assert.deepEqual(router.calls.slice(1), [
+    ['print', PEERS, { 'public-key': KEY_A }, ['.id', 'interface']],
+    ['set', PEERS, '*3', { 'allowed-address': '10.9.0.4/32', name: 'alice-phone' }],
+  ]);
+});
+
+test('addWireguardPeer: the key on another interface is refused, not moved', async () => {
+  const router = new ScriptedRouter({
+    add: [trap('failure: entry already exists')],
+    print: [[{ '.id': '*3', interface: 'wg-office' }]],
+  });
+  await assert.rejects(
+    new RouterOps(router).addWireguardPeer({ interface: 'wg0', publicKey: KEY_A, allowedAddress: ['10.9.0.4'] }),
+    (err) => isTrap(err, 'already exists') && !err.retryable && /wg-office/.test(err.message),
+  );
+  assert.deepEqual(router.calls.map((c) => c[0]), ['add', 'print']);
+});
+
+test('addWireguardPeer: a peer removed between the duplicate trap and the set is added again', async () => {
+  const router = new ScriptedRouter({
+    add: [trap('failure: entry already exists'), '*9'],
+    print: [[{ '.id': '*3', interface: 'wg0' }]],
+    set: [trap('no such item')],
+  });
+  const result = await new RouterOps(router).addWireguardPeer({ interface: 'wg0', publicKey: KEY_A, allowedAddress: ['10.9.0.4'] });
+  assert.deepEqual(result, { id: '*9', created: true });
+});
+
+test('WireGuard on a router without it: a clear trap', async () => {
+  const router = new ScriptedRouter({ print: [trap('no such command or directory (wireguard)')] });
+  await assert.rejects(new RouterOps(router).listWireguardPeers(), (err) => isTrap(err, 'no such command') && /RouterOS 7/.test(err.message));
+});
+
+test('listWireguardPeers parses rows and never asks for the preshared key', async () => {
+  const router = new ScriptedRouter({
+    print: [
+      [
+        { '.id': '*1', interface: 'wg0', 'public-key': KEY_A, 'allowed-address': '10.9.0.2/32,fd00::2/128', disabled: 'false', rx: '148', tx: '92', 'last-handshake': '1m29s', 'current-endpoint-address': '198.51.100.7', 'current-endpoint-port': '51820', name: 'phone' },
+        { '.id': '*2', interface: 'wg0', 'public-key': KEY_B, 'allowed-address': '', disabled: 'true', 'current-endpoint-address': '', 'current-endpoint-port': '0', comment: 'x' },
+      ],
+    ],
+  });
+  const peers = await new RouterOps(router).listWireguardPeers('wg0');
+  assert.deepEqual(peers, [
+    { id: '*1', interface: 'wg0', publicKey: KEY_A, allowedAddress: ['10.9.0.2/32', 'fd00::2/128'], name: 'phone', disabled: false, currentEndpointAddress: '198.51.100.7', currentEndpointPort: 51820, lastHandshakeSeconds: 89, rx: 148, tx: 92 },
+    { id: '*2', interface: 'wg0', publicKey: KEY_B, allowedAddress: [], comment: 'x', disabled: true },
+  ]);
+  const [, menu, where, proplist] = router.calls[0]!;
+  assert.equal(menu, PEERS);
+  assert.deepEqual(where, { interface: 'wg0' });
+  assert.ok(Array.isArray(proplist) && !proplist.includes('preshared-key'));
+});
+
+test('removeWireguardPeer: false when missing, gone-in-between counts as not removed', async () => {
+  const router = new ScriptedRouter({ print: [[], [{ '.id': '*4' }]], remove: [trap('no such item')] });
+  const ops = new RouterOps(router);
+  assert.equal(await ops.removeWireguardPeer({ interface: 'wg0', publicKey: KEY_A }), false);
+  assert.equal(await ops.removeWireguardPeer({ interface: 'wg0', publicKey: KEY_A }), false);
+  assert.deepEqual(router.calls[0], ['print', PEERS, { interface: 'wg0', 'public-key': KEY_A }, ['.id']]);
+});
+
+test('addPppSecret: validated values; an existing name is updated', async () => {
+  const router = new ScriptedRouter({
+    add: [trap('failure: secret with the same name already exists')],
+    print: [[{ '.id': '*7', name: 'bob', profile: 'default', service: 'any', disabled: 'true' }]],
+  });
+  const ops = new RouterOps(router);
+  const result = await ops.addPppSecret({ name: 'bob', password: 'pw', profile: 'vpn', service: 'l2tp', remoteAddress: '10.8.0.9/32', comment: 'c' });
+  assert.deepEqual(result, { id: '*7', created: false });
+  const settings = { password: 'pw', profile: 'vpn', service: 'l2tp', 'remote-address': '10.8.0.9', comment: 'c' };
+  assert.deepEqual(router.calls[0], ['add', '/ppp/secret', { name: 'bob', ...settings }]);
+  assert.deepEqual(router.calls[2], ['set', '/ppp/secret', '*7', settings]);
+
+  for (const bad of [
+    { name: '', password: 'x' },
+    { name: 'a', password: '' },
+    { name: 'a', password: 'x', service: 'telnet' as 'any' },
+    { name: 'a', password: 'x', remoteAddress: '10.0.0.0/24' },
+  ]) {
+    await assert.rejects(ops.addPppSecret(bad), (err) => isRouterError(err, 'invalid-argument'), JSON.stringify(bad));
+  }
+});
+
+test('findPppSecret never asks for the password; setPppSecretDisabled skips a no-op', async () => {
+  const row = { '.id': '*7', name: 'bob', profile: 'default', service: 'any', disabled: 'false', password: 'leaked?' };
+  const router = new ScriptedRouter({ print: [[row], [row], []] });
+  const ops = new RouterOps(router);
+  const found = await ops.findPppSecret('bob');
+  assert.deepEqual(found, { id: '*7', name: 'bob', profile: 'default', service: 'any', disabled: false });
+  const proplist = router.calls[0]![3];
+  assert.ok(Array.isArray(proplist) && !proplist.includes('password'));
+  assert.equal(await ops.setPppSecretDisabled('bob', false), true);
+  assert.equal(await ops.setPppSecretDisabled('nobody', true), false);
+  assert.deepEqual(router.calls.map((c) => c[0]), ['print', 'print', 'print']);
+});
+
+test('allowed-address normalization', () => {
+  assert.equal(normalizeAllowedAddress('10.0.0.7'), '10.0.0.7/32');
+  assert.equal(normalizeAllowedAddress('10.0.0.7/24'), '10.0.0.0/24');
+  assert.equal(normalizeAllowedAddress('0.0.0.0/0'), '0.0.0.0/0');
+  assert.equal(normalizeAllowedAddress('2001:DB8:0:0::1'), '2001:db8::1/128');
+  assert.equal(normalizeAllowedAddress('2001:db8::ffff/112'), '2001:db8::/112');
+  assert.equal(normalizeAllowedAddress('::/0'), '::/0');
+  for (const bad of ['', 'fd00::/129', '10.0.0.1/33', 'fd00::1::2', 'wg.example.com', '10.0.0.1,10.0.0.2']) {
+    assert.throws(() => normalizeAllowedAddress(bad), (err) => isRouterError(err, 'invalid-argument'), bad);
+  }
 });

@@ -6,11 +6,16 @@ export {
   type ConnectPppInput,
   type LoggedCommand,
   type PppActiveSession,
+  type PppProfile,
   type PppSecret,
   type RouterOsSimulatorOptions,
   type SimAddressListEntry,
   type SimUser,
+  type SimWireguardInterface,
+  type SimWireguardPeer,
   type UserGroup,
+  type WireguardHandshakeInput,
+  type WireguardPeerInput,
 } from './simulator.js';
 export { formatRouterDuration, parseRouterDuration } from './duration.js';
 export { encodeLength, encodeSentence, encodeWord, SentenceDecoder } from './wire.js';

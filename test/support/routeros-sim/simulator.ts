@@ -1,8 +1,9 @@
 // A RouterOS API server on 127.0.0.1 for integration and end-to-end tests. It speaks the real
 // wire protocol (so node-routeros or any other client works unmodified), answers like a router
 // does (traps, `!empty` from 7.18, challenge login before 6.43, tags, `/cancel`), keeps an
-// address list, PPP sessions and secrets, and lets a test inject faults: dropped links, refused
-// connections, slow or missing replies, `!fatal`, and traps on demand.
+// address list, PPP sessions, secrets and profiles, WireGuard interfaces and peers (RouterOS 7),
+// and lets a test inject faults: dropped links, refused connections, slow or missing replies,
+// `!fatal`, and traps on demand.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -18,8 +19,12 @@ import {
   type AddressListEntry,
   type CommandReply,
   type PppActiveSession,
+  type PppProfile,
   type PppSecret,
   type SimUser,
+  type WireguardInterface,
+  type WireguardPeer,
+  type WireguardPeerInput,
 } from './menus.js';
 import { encodeSentence, ProtocolError, SentenceDecoder } from './wire.js';
 
@@ -34,7 +39,7 @@ export interface RouterOsSimulatorOptions {
   splitWrites?: boolean;
   /** `/system/identity` name. Default 'MikroTik'. */
   identity?: string;
-  /** PPP profiles that `/ppp/secret` accepts. Default: default, default-encryption. */
+  /** PPP profiles that `/ppp/secret` accepts (more with addPppProfile). Default: default, default-encryption. */
   pppProfiles?: string[];
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
@@ -74,7 +79,48 @@ export interface ConnectPppInput {
   uptimeMs?: number;
 }
 
-export type { PppActiveSession, PppSecret, SimUser, UserGroup } from './menus.js';
+export interface SimWireguardInterface {
+  id: string;
+  name: string;
+  listenPort: number;
+  mtu: number;
+  privateKey: string;
+  publicKey: string;
+  disabled: boolean;
+  comment?: string;
+}
+
+export interface SimWireguardPeer {
+  id: string;
+  /** Interface name. */
+  interface: string;
+  publicKey: string;
+  presharedKey?: string;
+  allowedAddress: string[];
+  endpointAddress?: string;
+  endpointPort?: number;
+  persistentKeepaliveSeconds?: number;
+  disabled: boolean;
+  comment?: string;
+  name?: string;
+  currentEndpointAddress?: string;
+  currentEndpointPort?: number;
+  /** Sim-clock time since the last handshake; absent when there was none. */
+  lastHandshakeAgoMs?: number;
+  rx: number;
+  tx: number;
+}
+
+export interface WireguardHandshakeInput {
+  /** Where the peer's packets came from (becomes `current-endpoint-address`). */
+  endpointAddress: string;
+  endpointPort: number;
+  /** Traffic to count on top of the handshake itself. */
+  rxBytes?: number;
+  txBytes?: number;
+}
+
+export type { PppActiveSession, PppProfile, PppSecret, SimUser, UserGroup, WireguardPeerInput } from './menus.js';
 
 interface SimulatorEvents {
   /** A `/ppp/active/remove` through the API disconnected this session (the router would now run on-down). */
@@ -217,7 +263,8 @@ export class RouterOsSimulator extends EventEmitter<SimulatorEvents> {
       pppProfiles: options.pppProfiles ?? ['default', 'default-encryption'],
       onPppRemoved: (session) => setImmediate(() => this.emit('ppp-removed', { ...session })),
     });
-    const directories = new Set<string>();
+    // `/interface` exists on every version, so a 6.x router names `wireguard` as the unknown part.
+    const directories = new Set<string>(['/interface']);
     for (const path of this.state.menus.keys()) {
       const parts = path.split('/');
       for (let i = 2; i <= parts.length; i++) directories.add(parts.slice(0, i).join('/'));
@@ -245,7 +292,7 @@ export class RouterOsSimulator extends EventEmitter<SimulatorEvents> {
     return Date.now() + this.clockOffsetMs;
   }
 
-  /** Moves the router's clock forward: address-list timeouts run out and uptimes grow. */
+  /** Moves the router's clock forward: address-list timeouts run out, uptimes and `last-handshake` grow. */
   advanceClock(ms: number): void {
     this.clockOffsetMs += ms;
     this.state.expireEntries();
@@ -288,6 +335,44 @@ export class RouterOsSimulator extends EventEmitter<SimulatorEvents> {
 
   addPppSecret(input: Partial<Omit<PppSecret, 'id'>> & { name: string }): PppSecret {
     return { ...this.state.addPppSecret(input) };
+  }
+
+  /** Profiles `/ppp/secret` accepts; the constructor's `pppProfiles` option seeds them. */
+  pppProfiles(): PppProfile[] {
+    return [...this.state.pppProfiles.values()].map((p) => ({ ...p }));
+  }
+
+  addPppProfile(input: { name: string; localAddress?: string; remoteAddress?: string; onUp?: string; onDown?: string }): PppProfile {
+    return { ...this.state.addPppProfile(input) };
+  }
+
+  /** Adds a `/interface/wireguard` interface (RouterOS 7 only); without a private key the router makes one. */
+  addWireguardInterface(input: { name: string; listenPort?: number; privateKey?: string; mtu?: number }): SimWireguardInterface {
+    return this.describeWireguardInterface(this.state.addWireguardInterface(input));
+  }
+
+  wireguardInterfaces(): SimWireguardInterface[] {
+    return [...this.state.wireguardInterfaces.values()].map((i) => this.describeWireguardInterface(i));
+  }
+
+  /** Seeds a peer as an admin would; checked like an API `add` (throws the router's trap message). */
+  addWireguardPeer(input: WireguardPeerInput): SimWireguardPeer {
+    return this.describeWireguardPeer(this.state.addWireguardPeer(input));
+  }
+
+  wireguardPeers(interfaceName?: string): SimWireguardPeer[] {
+    return [...this.state.wireguardPeers.values()]
+      .map((p) => this.describeWireguardPeer(p))
+      .filter((p) => interfaceName === undefined || p.interface === interfaceName);
+  }
+
+  /**
+   * The peer with `publicKey` completes a handshake now (on the sim clock) from the given
+   * endpoint: its `last-handshake` starts again from 0s and `current-endpoint-*` follow it.
+   * Throws when no peer has that key.
+   */
+  wireguardHandshake(publicKey: string, input: WireguardHandshakeInput): SimWireguardPeer {
+    return this.describeWireguardPeer(this.state.wireguardHandshake(publicKey, input));
   }
 
   /** A VPN client connects: adds a `/ppp/active` row and returns its `.id`. */
@@ -601,6 +686,21 @@ export class RouterOsSimulator extends EventEmitter<SimulatorEvents> {
       if (err instanceof TrapError) return err;
       return new TrapError(`failure: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  private describeWireguardInterface(iface: WireguardInterface): SimWireguardInterface {
+    return { ...iface };
+  }
+
+  private describeWireguardPeer(peer: WireguardPeer): SimWireguardPeer {
+    const { interfaceId: _interfaceId, persistentKeepaliveMs, lastHandshakeAt, allowedAddress, ...rest } = peer;
+    return {
+      ...rest,
+      interface: this.state.wireguardInterfaceName(peer),
+      allowedAddress: [...allowedAddress],
+      ...(persistentKeepaliveMs !== undefined ? { persistentKeepaliveSeconds: persistentKeepaliveMs / 1000 } : {}),
+      ...(lastHandshakeAt !== undefined ? { lastHandshakeAgoMs: this.now() - lastHandshakeAt } : {}),
+    };
   }
 
   private describeEntry(entry: AddressListEntry): SimAddressListEntry {
