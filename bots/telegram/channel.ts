@@ -6,25 +6,26 @@ import { TelegramError } from 'telegraf';
 import { ChatDeliveryError, type ChatChannel, type ChatMessageRef, type SessionView } from '../../src/domain/ports.js';
 import { renderSessionKeyboard, renderSessionText } from './render.js';
 
-/** Per-chat token bucket: a burst of 3, then one message per second. */
-class ChatPacer {
+/**
+ * Per-chat token bucket: a burst of 3, then one message per second. It never waits itself: a send
+ * that would exceed the pace is handed back to its job as "retry in N ms", so a busy chat never
+ * holds a worker slot that another person's prompt needs.
+ */
+export class ChatPacer {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(private readonly burst = 3, private readonly perSecond = 1) {}
 
-  async wait(chatId: string): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      const b = this.buckets.get(chatId) ?? { tokens: this.burst, at: now };
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-      b.at = now;
-      this.buckets.set(chatId, b);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        return;
-      }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000)));
+  /** Takes a token for `chatId`; returns 0 if sending now is fine, else how long to wait. */
+  reserve(chatId: string, now = Date.now()): number {
+    const b = this.buckets.get(chatId) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    this.buckets.set(chatId, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
     }
-    // (buckets of idle chats are tiny; they are not worth evicting at Warden's scale)
+    return Math.ceil(((1 - b.tokens) / this.perSecond) * 1000);
   }
 }
 
@@ -53,7 +54,8 @@ export class TelegramChannel implements ChatChannel {
   constructor(private readonly telegram: Telegram) {}
 
   private async call<T>(chatId: string, fn: () => Promise<T>): Promise<T> {
-    await this.pacer.wait(chatId);
+    const wait = this.pacer.reserve(chatId);
+    if (wait > 0) throw new ChatDeliveryError(`telegram: pacing chat ${chatId}`, wait, false);
     try {
       return await fn();
     } catch (err) {
