@@ -10,7 +10,7 @@ import type { Tx } from '../db/client.js';
 import { newDecisionToken } from '../crypto/tokens.js';
 import { enqueueAfterCommit } from '../jobs/outbox.js';
 import { audit } from './audit.js';
-import { bannableAddress, type PppHookClaim } from './hookClaims.js';
+import { bannableAddress, normalizeCallerId, type PppHookClaim } from './hookClaims.js';
 import type { DomainDeps, RouterGateway } from './ports.js';
 import { nextState, OPEN_STATES, type SessionEvent } from './sessionStateMachine.js';
 
@@ -241,14 +241,20 @@ export async function verifySession(deps: DomainDeps, routers: RouterGateway, se
     (row) =>
       row.name === username &&
       row.address === session.sessionAddress &&
-      row.callerId.toLowerCase() === session.callerId.toLowerCase(),
+      normalizeCallerId(row.callerId) === normalizeCallerId(session.callerId),
   );
   if (match) {
     // The on-up script normally did this already; doing it here too keeps the lists right even
-    // if the script's own add failed.
-    await ops.addToAddressList(session.router.sandboxList, session.sessionAddress, {
-      comment: `warden:sandbox:${username}`,
-    });
+    // if the script's own add failed. It is bookkeeping, not the gate (the firewall drops an
+    // address that is in neither list), so a failed add must not fail the verification: with
+    // an API user that may only read, every login would otherwise go unprompted with no sign
+    // of trouble. The owner is asked, and the missing right shows where it matters, when the
+    // decision cannot be applied (`sessions list --problems`).
+    await ops
+      .addToAddressList(session.router.sandboxList, session.sessionAddress, { comment: `warden:sandbox:${username}` })
+      .catch((err: unknown) => {
+        deps.logger.warn({ sessionId, err: err instanceof Error ? err.message : String(err) }, 'could not add the address to the sandbox list; verifying anyway');
+      });
   }
   const outcome = await deps.db.$transaction(async (tx) => {
     const locked = await lockSession(tx, sessionId);

@@ -8,6 +8,21 @@ export const PPP_USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
 export const ROUTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const LIST_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * The caller's address without a port. Depending on service and RouterOS version, caller-id may
+ * read "203.0.113.7", "203.0.113.7:51820", "[2001:db8::7]:443" or a MAC (PPPoE).
+ */
+export function normalizeCallerId(raw: string): string {
+  const value = raw.trim();
+  const v6 = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(value);
+  if (v6 && isIP(v6[1]!) === 6) return v6[1]!.toLowerCase();
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?$/.exec(value);
+  if (v4 && isIP(v4[1]!) === 4) return v4[1]!;
+  if (isIP(value) === 6) return value.toLowerCase();
+  if (MAC.test(value)) return value.toUpperCase().replace(/-/g, ':');
+  return value;
+}
+
 const ipAddress = z
   .string()
   .max(45)
@@ -21,7 +36,8 @@ export const PppHookBody = z
     callerId: z
       .string()
       .max(64)
-      .refine((v) => isIP(v) !== 0 || MAC.test(v), 'must be an IP address or a MAC address'),
+      .transform(normalizeCallerId)
+      .refine((v) => isIP(v) !== 0 || MAC.test(v), 'must be an IP address (optionally with :port) or a MAC address'),
     address: ipAddress,
     localAddress: z.union([ipAddress, z.literal('')]).optional(),
     interface: z

@@ -107,6 +107,22 @@ test('a claim the router does not confirm is rejected and never prompts anyone',
   assert.ok(audit.some((a) => a.action === 'login.claim-rejected'));
 });
 
+test('verification needs only read access: a refused sandbox add does not stop the owner from being asked', async () => {
+  const user = await newAccount();
+  // An API user without the write policy: prints work, adds are refused.
+  const readOnly = new (class extends MemoryRouter {
+    override async addToAddressList(): Promise<never> {
+      throw new Error('/ip/firewall/address-list/add failed: not enough permissions (9)');
+    }
+  })();
+  readOnly.connect({ name: user, address: '10.8.0.210', callerId: '203.0.113.8' });
+  const up = await reportPppUp(deps, router, { user, callerId: '203.0.113.8', address: '10.8.0.210' });
+  const sessionId = (up as { sessionId: string }).sessionId;
+  assert.equal(await verifySession(deps, gatewayFor(readOnly), sessionId), 'verified');
+  assert.ok((await db.connectionSession.findUniqueOrThrow({ where: { id: sessionId } })).verifiedAt);
+  assert.ok((await outboxJobs(sessionId)).includes('session.prompt'));
+});
+
 test('only the owner can approve; a second click changes nothing; the router gets permit, not sandbox', async () => {
   const user = await newAccount();
   const { sessionId, token, address } = await promptedLogin(user);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bannableAddress, describeZodError, PppHookBody } from '../../src/domain/hookClaims.js';
+import { bannableAddress, describeZodError, normalizeCallerId, PppHookBody } from '../../src/domain/hookClaims.js';
 
 const valid = { user: 'alice', callerId: '203.0.113.7', address: '10.8.0.12', localAddress: '10.8.0.1', interface: '<l2tp-alice>', service: 'l2tp' };
 
@@ -34,6 +34,16 @@ test('missing, wrongly typed and unknown fields are refused with their names', (
   assert.match(problems({ ...valid, admin: true })!, /unknown field\(s\): admin/);
   assert.ok(problems('alice'));
   assert.ok(problems(null));
+});
+
+test('caller-ids with ports and MACs in either notation are normalised', () => {
+  assert.equal(normalizeCallerId('203.0.113.7:51234'), '203.0.113.7');
+  assert.equal(normalizeCallerId('[2001:DB8::7]:443'), '2001:db8::7');
+  assert.equal(normalizeCallerId('aa-bb-cc-dd-ee-ff'), 'AA:BB:CC:DD:EE:FF');
+  assert.equal(normalizeCallerId('203.0.113.7'), '203.0.113.7');
+  const parsed = PppHookBody.parse({ ...valid, callerId: '203.0.113.7:1701' });
+  assert.equal(parsed.callerId, '203.0.113.7');
+  assert.match(problems({ ...valid, callerId: '203.0.113.7:1701:5' })!, /callerId/);
 });
 
 test('only IPv4 callers can be banned through the router\'s address list', () => {
