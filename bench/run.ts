@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
 import { addPerson, addPppAccount } from '../src/domain/admin.js';
 import { createLinkCode } from '../src/domain/linking.js';
-import type { DomainDeps } from '../src/domain/ports.js';
+import { createDomainDeps } from '../src/domainDeps.js';
 import { createLogger } from '../src/log.js';
 import { withClient } from '../test/support/db.js';
 import type { MessageRef, TgUser } from '../test/support/fake-telegram/index.js';
@@ -304,7 +304,7 @@ interface BenchLogin {
 async function addLinkedPeople(stack: Stack, count: number): Promise<Person[]> {
   const config = loadConfig({ ...stack.env, WARDEN_ENV_FILE: 'none' });
   const db = createDb(stack.env.DATABASE_URL!);
-  const deps: DomainDeps = { db, policy: config.policy, logger: createLogger('warn'), now: () => new Date(), afterCommit: () => {} };
+  const deps = createDomainDeps(config, db, { logger: createLogger('warn') });
   const persons: Person[] = [];
   try {
     await mapLimit(range(count), 8, async (i) => {

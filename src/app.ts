@@ -15,7 +15,8 @@ import { OutboxRelay, enqueueAfterCommit } from './jobs/outbox.js';
 import { closeQueues, createQueues, startWorkers, type QueueSettings } from './jobs/runtime.js';
 import { createJobHandlers } from './jobs/handlers.js';
 import { sessionsOwingRouterWork } from './domain/routerSync.js';
-import type { DomainDeps, RouterGateway } from './domain/ports.js';
+import type { RouterGateway } from './domain/ports.js';
+import { createDomainDeps } from './domainDeps.js';
 import type { ChatChannels } from './domain/notifications.js';
 import { buildServer } from './api/server.js';
 import { RouterOps, RouterPool } from './router/index.js';
@@ -94,13 +95,8 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
   };
   const queues = createQueues(config.redisUrl, config.queuePrefix, settings);
   const relay = new OutboxRelay(db, queues, logger.child({ component: 'outbox' }));
-  const deps: DomainDeps = {
-    db,
-    policy: config.policy,
-    logger,
-    now: () => new Date(),
-    afterCommit: () => relay.kick(),
-  };
+  const deps = createDomainDeps(config, db, { logger, afterCommit: () => relay.kick() });
+
 
   const stops: Array<() => Promise<void>> = [];
   const channels: ChatChannels = {};

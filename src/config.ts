@@ -78,6 +78,21 @@ export const EnvSchema = z
     DISCORD_BOT_TOKEN: z.string().regex(/^[A-Za-z0-9._-]{20,200}$/, 'does not look like a Discord bot token').optional(),
     DISCORD_API_ROOT: z.url({ protocol: /^https?$/ }).default('https://discord.com/api'),
     DISCORD_GATEWAY_LOCK_SECONDS: positiveInt(3, 300).default(15),
+    WARDEN_ADMINS: z
+      .string()
+      .default('')
+      .transform((s, ctx) => {
+        const admins = s.split(',').map((a) => a.trim()).filter(Boolean);
+        for (const a of admins) {
+          if (!/^(telegram|discord):\d{1,25}$/.test(a)) ctx.addIssue({ code: 'custom', message: `"${a}" is not platform:user-id (e.g. telegram:123456789)` });
+        }
+        return admins;
+      }),
+    DEVICE_LIMIT: positiveInt(1, 100).default(3),
+    SIGNUP_REQUESTS_PER_HOUR: positiveInt(1, 1000).default(10),
+    INVITE_TTL_HOURS: positiveInt(1, 24 * 365).default(72),
+    WIREGUARD_POLL_SECONDS: positiveInt(2, 600).default(15),
+    WIREGUARD_IDLE_SECONDS: positiveInt(60, 3600).default(180),
   })
   .superRefine((env, ctx) => {
     if (env.TELEGRAM_MODE === 'webhook' && env.TELEGRAM_BOT_TOKEN) {
@@ -118,7 +133,14 @@ export interface Config {
     banDurationMs: number;
     linkCodeTtlMs: number;
     timeZone: string;
+    deviceLimit: number;
+    signupRequestsPerHour: number;
+    inviteTtlMs: number;
+    wireguardIdleMs: number;
   };
+  /** Chat identities allowed to run admin commands and decide signup requests ("telegram:123"). */
+  admins: string[];
+  wireguardPollMs: number;
   router: { callTimeoutMs: number; jobAttempts: number };
   telegram: TelegramConfig;
   discord: { enabled: false } | { enabled: true; token: string; apiRoot: string; lockTtlMs: number };
@@ -204,7 +226,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       banDurationMs: env.BAN_DURATION_MINUTES * 60_000,
       linkCodeTtlMs: env.LINK_CODE_TTL_HOURS * 3_600_000,
       timeZone: env.WARDEN_TIMEZONE,
+      deviceLimit: env.DEVICE_LIMIT,
+      signupRequestsPerHour: env.SIGNUP_REQUESTS_PER_HOUR,
+      inviteTtlMs: env.INVITE_TTL_HOURS * 3_600_000,
+      wireguardIdleMs: env.WIREGUARD_IDLE_SECONDS * 1000,
     },
+    admins: env.WARDEN_ADMINS,
+    wireguardPollMs: env.WIREGUARD_POLL_SECONDS * 1000,
     router: { callTimeoutMs: env.ROUTER_CALL_TIMEOUT_MS, jobAttempts: env.ROUTER_JOB_ATTEMPTS },
     telegram,
     telegramBotUsername: env.TELEGRAM_BOT_USERNAME ?? null,

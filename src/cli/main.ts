@@ -5,9 +5,8 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import { createDb, type Db } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { SecretBox } from '../crypto/secretBox.js';
 import { WardenError } from '../domain/errors.js';
-import type { DomainDeps } from '../domain/ports.js';
+import { createDomainDeps } from '../domainDeps.js';
 import {
   addPerson,
   addPppAccount,
@@ -75,15 +74,9 @@ function required(value: string | undefined, flag: string): string {
 }
 
 async function run(argv: string[], config: Config, db: Db): Promise<void> {
-  const deps: DomainDeps = {
-    db,
-    policy: config.policy,
-    logger: createLogger('warn'),
-    now: () => new Date(),
-    // The running service relays the outbox within half a second.
-    afterCommit: () => {},
-  };
-  const box = new SecretBox(config.secretKey);
+  const deps = createDomainDeps(config, db, { logger: createLogger('warn') });
+  const box = deps.secretBox;
+
   const [group, action, ...rest] = argv;
   const out = (text: string) => process.stdout.write(text + '\n');
 

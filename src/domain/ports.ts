@@ -3,6 +3,7 @@
 import type { Db } from '../db/client.js';
 import type { Logger } from '../log.js';
 import type { ChatPlatform } from '../generated/prisma/enums.js';
+import type { SecretBox } from '../crypto/secretBox.js';
 
 export interface Policy {
   approvalTimeoutMs: number;
@@ -10,6 +11,10 @@ export interface Policy {
   banDurationMs: number;
   linkCodeTtlMs: number;
   timeZone: string;
+  deviceLimit: number;
+  signupRequestsPerHour: number;
+  inviteTtlMs: number;
+  wireguardIdleMs: number;
 }
 
 /** A row of /ppp/active, as Warden needs it. */
@@ -83,6 +88,10 @@ export interface ChatChannel {
 export interface DomainDeps {
   db: Db;
   policy: Policy;
+  /** Encrypts secrets Warden must read back (router passwords, device keys) at rest. */
+  secretBox: SecretBox;
+  /** Chat identities with admin rights, as "platform:externalId". */
+  admins: string[];
   logger: Logger;
   now: () => Date;
   /** Called after a transaction that wrote outbox jobs has committed. */

@@ -1,6 +1,8 @@
 // In-memory stand-ins for the domain's ports (router, chat, clock), for integration tests that
 // exercise the domain against the real database without a network.
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { SecretBox } from '../../src/crypto/secretBox.js';
 import type { Db } from '../../src/db/client.js';
 import {
   ChatDeliveryError,
@@ -101,6 +103,10 @@ export const testPolicy: Policy = {
   banDurationMs: 30 * 60_000,
   linkCodeTtlMs: 3_600_000,
   timeZone: 'UTC',
+  deviceLimit: 2,
+  signupRequestsPerHour: 3,
+  inviteTtlMs: 3_600_000,
+  wireguardIdleMs: 180_000,
 };
 
 /** Domain deps with a clock the test moves by hand. */
@@ -109,6 +115,8 @@ export function testDeps(db: Db, policy: Partial<Policy> = {}): DomainDeps & { a
   return {
     db,
     policy: { ...testPolicy, ...policy },
+    secretBox: new SecretBox(randomBytes(32)),
+    admins: ['telegram:9000', 'discord:9001'],
     logger: pino({ level: 'silent' }),
     now: () => new Date(now),
     afterCommit: () => {},
