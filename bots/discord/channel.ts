@@ -56,6 +56,39 @@ export class DiscordChannel implements ChatChannel {
     );
   }
 
+  async sendChoice(chatId: string, text: string, choices: Array<{ label: string; data: string }>): Promise<ChatMessageRef> {
+    const message = (await this.call(() =>
+      this.rest.post(Routes.channelMessages(chatId), {
+        body: {
+          content: text.slice(0, 2000),
+          allowed_mentions: { parse: [] },
+          components: [{ type: 1, components: choices.map((c) => ({ type: 2, style: 2, label: c.label.slice(0, 80), custom_id: c.data })) }],
+        },
+      }),
+    )) as RESTPostAPIChannelMessageResult;
+    return { chatId, messageId: message.id };
+  }
+
+  async updateText(ref: ChatMessageRef, text: string): Promise<void> {
+    await this.call(() =>
+      this.rest.patch(Routes.channelMessage(ref.chatId, ref.messageId), { body: { content: text.slice(0, 2000), components: [], allowed_mentions: { parse: [] } } }),
+    );
+  }
+
+  async directChatId(externalId: string): Promise<string> {
+    const channel = (await this.call(() => this.rest.post(Routes.userChannels(), { body: { recipient_id: externalId } }))) as { id: string };
+    return channel.id;
+  }
+
+  async sendFile(chatId: string, file: { kind: 'document' | 'photo'; filename: string; bytes: Buffer; caption?: string }): Promise<void> {
+    await this.call(() =>
+      this.rest.post(Routes.channelMessages(chatId), {
+        body: { content: (file.caption ?? '').slice(0, 2000), allowed_mentions: { parse: [] } },
+        files: [{ name: file.filename, data: file.bytes, contentType: file.kind === 'photo' ? 'image/png' : 'text/plain' }],
+      }),
+    );
+  }
+
   async sendText(chatId: string, text: string): Promise<void> {
     await this.call(() => this.rest.post(Routes.channelMessages(chatId), { body: { content: text.slice(0, 2000), allowed_mentions: { parse: [] } } }));
   }

@@ -2,7 +2,7 @@
 // chat to stay under Telegram's ~1 message/second/chat limit, and maps Bot API errors to
 // ChatDeliveryError so jobs know whether (and when) to retry.
 import type { Telegram } from 'telegraf';
-import { TelegramError } from 'telegraf';
+import { Input, TelegramError } from 'telegraf';
 import { ChatDeliveryError, type ChatChannel, type ChatMessageRef, type SessionView } from '../../src/domain/ports.js';
 import { renderSessionKeyboard, renderSessionText } from './render.js';
 
@@ -93,7 +93,38 @@ export class TelegramChannel implements ChatChannel {
     }
   }
 
+  async sendChoice(chatId: string, text: string, choices: Array<{ label: string; data: string }>): Promise<ChatMessageRef> {
+    const message = await this.call(chatId, () =>
+      this.telegram.sendMessage(chatId, text.slice(0, 4096), {
+        reply_markup: { inline_keyboard: [choices.map((c) => ({ text: c.label, callback_data: c.data }))] },
+      }),
+    );
+    return { chatId: String(message.chat.id), messageId: String(message.message_id) };
+  }
+
+  async updateText(ref: ChatMessageRef, text: string): Promise<void> {
+    try {
+      await this.call(ref.chatId, () => this.telegram.editMessageText(ref.chatId, Number(ref.messageId), undefined, text.slice(0, 4096)));
+    } catch (err) {
+      if (err instanceof ChatDeliveryError && /message is not modified/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  async directChatId(externalId: string): Promise<string> {
+    // A private chat's id is the user's id (the user must have started the bot once).
+    return externalId;
+  }
+
   async sendText(chatId: string, text: string): Promise<void> {
-    await this.call(chatId, () => this.telegram.sendMessage(chatId, text));
+    await this.call(chatId, () => this.telegram.sendMessage(chatId, text.slice(0, 4096)));
+  }
+
+  async sendFile(chatId: string, file: { kind: 'document' | 'photo'; filename: string; bytes: Buffer; caption?: string }): Promise<void> {
+    const input = Input.fromBuffer(file.bytes, file.filename);
+    const extra = file.caption ? { caption: file.caption.slice(0, 1024) } : {};
+    await this.call<unknown>(chatId, () =>
+      file.kind === 'photo' ? this.telegram.sendPhoto(chatId, input, extra) : this.telegram.sendDocument(chatId, input, extra),
+    );
   }
 }

@@ -24,7 +24,17 @@ export type AuditAction =
   | 'router.token-rotated'
   | 'router.removed'
   | 'account.added'
-  | 'person.added';
+  | 'person.added'
+  | 'device.created'
+  | 'device.provision-failed'
+  | 'device.removed'
+  | 'device.rotated'
+  | 'device.delivered'
+  | 'invite.created'
+  | 'signup.joined'
+  | 'signup.requested'
+  | 'signup.approved'
+  | 'signup.rejected';
 
 export interface AuditEntry {
   actor: string;

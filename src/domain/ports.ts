@@ -36,6 +36,30 @@ export interface RouterOps {
   removeFromAddressList(list: string, address: string): Promise<number>;
   findPppActive(query: { name?: string; address?: string }): Promise<ActivePppSession[]>;
   disconnectPpp(id: string): Promise<boolean>;
+  addPppSecret(input: { name: string; password: string; profile?: string; service?: string; comment?: string }): Promise<{ id: string; created: boolean }>;
+  removePppSecret(name: string): Promise<boolean>;
+  listWireguardPeers(interfaceName?: string): Promise<WireguardPeerState[]>;
+  addWireguardPeer(input: {
+    interface: string;
+    publicKey: string;
+    presharedKey?: string;
+    allowedAddress: string[];
+    persistentKeepalive?: number;
+    comment?: string;
+  }): Promise<{ id: string; created: boolean }>;
+  removeWireguardPeer(peer: { interface: string; publicKey: string }): Promise<boolean>;
+  wireguardInterface(name: string): Promise<{ name: string; listenPort: number; publicKey: string } | null>;
+}
+
+/** A WireGuard peer as the router reports it (the watcher's input). */
+export interface WireguardPeerState {
+  publicKey: string;
+  allowedAddress: string[];
+  disabled: boolean;
+  currentEndpointAddress?: string;
+  currentEndpointPort?: number;
+  /** Seconds since the last handshake; undefined when there never was one. */
+  lastHandshakeSeconds?: number;
 }
 
 export interface RouterGateway {
@@ -83,6 +107,14 @@ export interface ChatChannel {
   sendSessionPrompt(chatId: string, view: SessionView): Promise<ChatMessageRef>;
   updateSessionMessage(ref: ChatMessageRef, view: SessionView): Promise<void>;
   sendText(chatId: string, text: string): Promise<void>;
+  /** A plain message with buttons (each carrying opaque data ≤ 64 bytes); returns a ref to edit it. */
+  sendChoice(chatId: string, text: string, choices: Array<{ label: string; data: string }>): Promise<ChatMessageRef>;
+  /** Replaces a message's text and removes its buttons. */
+  updateText(ref: ChatMessageRef, text: string): Promise<void>;
+  /** The private chat with a user of this platform (Telegram: the user id; Discord: a DM channel). */
+  directChatId(externalId: string): Promise<string>;
+  /** A file in a private chat: a document (e.g. a .conf) or a photo (e.g. a QR code PNG). */
+  sendFile(chatId: string, file: { kind: 'document' | 'photo'; filename: string; bytes: Buffer; caption?: string }): Promise<void>;
 }
 
 export interface DomainDeps {

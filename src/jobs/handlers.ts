@@ -5,6 +5,9 @@ import { sendSessionPrompt, updateSessionMessages, type ChatChannels } from '../
 import { ChatDeliveryError, type DomainDeps, type RouterGateway } from '../domain/ports.js';
 import { recordSyncFailure, removeBanFromRouter, syncSessionToRouter } from '../domain/routerSync.js';
 import { audit } from '../domain/audit.js';
+import { deprovisionDevice, provisionDevice, recordProvisionFailure, removeStalePeer } from '../domain/devices.js';
+import { deliverDeviceConfig } from '../domain/delivery.js';
+import { notifyAdminsOfSignup, notifySignupOutcome } from '../domain/signup.js';
 import type { JobContext, JobHandlers } from './runtime.js';
 
 /** A platform's "retry after N seconds" becomes a delay that does not use up an attempt. */
@@ -43,6 +46,25 @@ export function createJobHandlers(deps: DomainDeps, routers: RouterGateway, chan
     },
     'ban.lift': {
       run: ({ banId }) => removeBanFromRouter(deps, routers, banId),
+    },
+    'device.provision': {
+      run: ({ accountId }) => provisionDevice(deps, routers, accountId),
+      onFinalFailure: ({ accountId }, error) => recordProvisionFailure(deps, routers, accountId, error.message),
+    },
+    'device.deliver': {
+      run: ({ accountId }) => deliverDeviceConfig(deps, routers, channels, accountId),
+    },
+    'device.deprovision': {
+      run: ({ accountId }) => deprovisionDevice(deps, routers, accountId),
+    },
+    'device.removePeer': {
+      run: ({ routerId, publicKey }) => removeStalePeer(deps, routers, routerId, publicKey),
+    },
+    'signup.notifyAdmins': {
+      run: ({ requestId }, ctx) => deliver(ctx, () => notifyAdminsOfSignup(deps, channels, requestId)),
+    },
+    'signup.notifyOutcome': {
+      run: ({ requestId }, ctx) => deliver(ctx, () => notifySignupOutcome(deps, channels, requestId)),
     },
   };
 }

@@ -13,6 +13,18 @@ export interface JobPayloads {
   'session.notifyOutcome': { sessionId: string };
   /** Remove a lifted ban's address-list entry from the router. */
   'ban.lift': { banId: string };
+  /** Create or update a device's peer/secret on its router. */
+  'device.provision': { accountId: string };
+  /** Send a device's configuration to its owner. */
+  'device.deliver': { accountId: string };
+  /** Remove a device from its router, then from the database. */
+  'device.deprovision': { accountId: string };
+  /** Remove a WireGuard peer whose key was rotated away. */
+  'device.removePeer': { routerId: string; publicKey: string };
+  /** Ask the admins about a signup request. */
+  'signup.notifyAdmins': { requestId: string };
+  /** Tell the requester and the admins how a signup request was decided. */
+  'signup.notifyOutcome': { requestId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -23,6 +35,12 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'session.verify': 'router',
   'session.routerSync': 'router',
   'ban.lift': 'router',
+  'device.provision': 'router',
+  'device.deprovision': 'router',
+  'device.removePeer': 'router',
+  'device.deliver': 'notify',
+  'signup.notifyAdmins': 'notify',
+  'signup.notifyOutcome': 'notify',
   'session.expire': 'timers',
   'session.prompt': 'notify',
   'session.notifyOutcome': 'notify',

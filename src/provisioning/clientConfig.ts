@@ -57,7 +57,7 @@ function invalid(field: WireguardConfigField, problem: string, line?: number): W
 const UNSAFE_CHARS = /[\p{Cc}\p{Zl}\p{Zp}#]/u;
 
 /** A DNS name in ASCII (IDNs must be given as punycode): labels of letters, digits and inner hyphens. */
-export function isHostName(text: string): boolean {
+function isHostName(text: string): boolean {
   if (typeof text !== 'string' || text.length === 0 || text.length > 253) return false;
   const labels = text.split('.');
   if (!labels.every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label))) return false;
@@ -201,15 +201,20 @@ export function renderWireguardConf(c: WireguardClientConfig): string {
 type Section = 'interface' | 'peer';
 
 /** Keys as wg/wg-quick spell them (matched case-insensitively, as wg does) -> our field. */
-const KEYS: Record<Section, Record<string, keyof WireguardClientConfig>> = {
-  interface: { privatekey: 'privateKey', address: 'address', dns: 'dns', mtu: 'mtu' },
-  peer: {
-    publickey: 'serverPublicKey',
-    presharedkey: 'presharedKey',
-    allowedips: 'allowedIps',
-    endpoint: 'endpoint',
-    persistentkeepalive: 'persistentKeepalive',
-  },
+const KEYS: Record<Section, ReadonlyMap<string, keyof WireguardClientConfig>> = {
+  interface: new Map([
+    ['privatekey', 'privateKey'],
+    ['address', 'address'],
+    ['dns', 'dns'],
+    ['mtu', 'mtu'],
+  ]),
+  peer: new Map([
+    ['publickey', 'serverPublicKey'],
+    ['presharedkey', 'presharedKey'],
+    ['allowedips', 'allowedIps'],
+    ['endpoint', 'endpoint'],
+    ['persistentkeepalive', 'persistentKeepalive'],
+  ]),
 };
 /** Keys wg-quick allows to repeat; their lists are concatenated. */
 const REPEATABLE = new Set<keyof WireguardClientConfig>(['dns', 'allowedIps']);
@@ -256,7 +261,7 @@ export function parseWireguardConf(text: string): WireguardClientConfig {
     if (eq === -1) throw invalid('text', 'has a line that is not "Key = value"', line);
     const key = content.slice(0, eq).trim();
     const value = content.slice(eq + 1).trim();
-    const field = KEYS[section][key.toLowerCase()];
+    const field = KEYS[section].get(key.toLowerCase());
     if (field === undefined) throw invalid('text', `has an unsupported key ${JSON.stringify(key)} in [${section === 'peer' ? 'Peer' : 'Interface'}]`, line);
     if (value === '') throw invalid(field, 'is empty', line);
 

@@ -10,7 +10,7 @@ import { createDb, type Db } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { enqueueAfterCommit, OutboxRelay } from '../../src/jobs/outbox.js';
 import { closeQueues, createQueues, startWorkers, type JobHandlers, type QueueSettings } from '../../src/jobs/runtime.js';
-import type { JobName } from '../../src/jobs/types.js';
+import { JOB_QUEUES, type JobName } from '../../src/jobs/types.js';
 
 const logger = pino({ level: 'silent' });
 let database: TestDatabase;
@@ -84,7 +84,7 @@ test('jobs written while Redis is down wait in the outbox and run once Redis is 
   const relay = new OutboxRelay(db, queues, logger, 100);
   const seen: string[] = [];
   const handlers = Object.fromEntries(
-    (['session.verify', 'session.prompt', 'session.expire', 'session.routerSync', 'session.notifyOutcome', 'ban.lift'] as JobName[]).map((name) => [
+    (Object.keys(JOB_QUEUES) as JobName[]).map((name) => [
       name,
       { run: async (payload: { sessionId?: string }) => void seen.push(`${name}:${payload.sessionId}`) },
     ]),
@@ -140,6 +140,12 @@ test('a delayed job does not run before its time; retryLater does not use up att
     'session.verify': { run: async () => {} },
     'session.notifyOutcome': { run: async () => {} },
     'ban.lift': { run: async () => {} },
+    'device.provision': { run: async () => {} },
+    'device.deliver': { run: async () => {} },
+    'device.deprovision': { run: async () => {} },
+    'device.removePeer': { run: async () => {} },
+    'signup.notifyAdmins': { run: async () => {} },
+    'signup.notifyOutcome': { run: async () => {} },
   };
   const workers = startWorkers({ redisUrl, prefix, handlers, settings, logger });
   try {

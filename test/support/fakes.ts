@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/client.js';
 import {
   ChatDeliveryError,
   type ActivePppSession,
+  type WireguardPeerState,
   type ChatChannel,
   type ChatMessageRef,
   type DomainDeps,
@@ -56,6 +57,45 @@ export class MemoryRouter implements RouterOps {
     return this.active.filter((r) => (!query.name || r.name === query.name) && (!query.address || r.address === query.address));
   }
 
+  readonly secrets = new Map<string, { password: string; profile?: string; service?: string; comment?: string }>();
+  readonly peers = new Map<string, { interface: string; publicKey: string; presharedKey?: string; allowedAddress: string[]; comment?: string; lastHandshakeSeconds?: number; currentEndpointAddress?: string }>();
+
+  async addPppSecret(input: { name: string; password: string; profile?: string; service?: string; comment?: string }) {
+    this.check();
+    const created = !this.secrets.has(input.name);
+    this.secrets.set(input.name, input);
+    return { id: input.name, created };
+  }
+
+  async removePppSecret(name: string) {
+    this.check();
+    return this.secrets.delete(name);
+  }
+
+  async listWireguardPeers(interfaceName?: string): Promise<WireguardPeerState[]> {
+    this.check();
+    return [...this.peers.values()]
+      .filter((p) => !interfaceName || p.interface === interfaceName)
+      .map((p) => ({ ...p, disabled: false }));
+  }
+
+  async addWireguardPeer(input: { interface: string; publicKey: string; presharedKey?: string; allowedAddress: string[]; comment?: string }) {
+    this.check();
+    const created = !this.peers.has(input.publicKey);
+    this.peers.set(input.publicKey, { ...this.peers.get(input.publicKey), ...input });
+    return { id: input.publicKey, created };
+  }
+
+  async removeWireguardPeer(peer: { interface: string; publicKey: string }) {
+    this.check();
+    return this.peers.delete(peer.publicKey);
+  }
+
+  async wireguardInterface(name: string) {
+    this.check();
+    return { name, listenPort: 13231, publicKey: 'SERVERxPUBLICxKEYxxxxxxxxxxxxxxxxxxxxxxxxxx=' };
+  }
+
   async disconnectPpp(id: string) {
     this.check();
     const before = this.active.length;
@@ -94,7 +134,33 @@ export class MemoryChat implements ChatChannel {
     m.edits++;
   }
 
-  async sendText(): Promise<void> {}
+  readonly texts: Array<{ chatId: string; text: string }> = [];
+  readonly files: Array<{ chatId: string; kind: string; filename: string; bytes: Buffer; caption?: string }> = [];
+
+  readonly choices = new Map<string, { chatId: string; text: string; choices: Array<{ label: string; data: string }> }>();
+
+  async sendChoice(chatId: string, text: string, choices: Array<{ label: string; data: string }>): Promise<ChatMessageRef> {
+    const messageId = String(this.nextId++);
+    this.choices.set(messageId, { chatId, text, choices });
+    return { chatId, messageId };
+  }
+
+  async updateText(ref: ChatMessageRef, text: string): Promise<void> {
+    const m = this.choices.get(ref.messageId);
+    if (m) this.choices.set(ref.messageId, { ...m, text, choices: [] });
+  }
+
+  async directChatId(externalId: string): Promise<string> {
+    return `dm-${externalId}`;
+  }
+
+  async sendText(chatId: string, text: string): Promise<void> {
+    this.texts.push({ chatId, text });
+  }
+
+  async sendFile(chatId: string, file: { kind: 'document' | 'photo'; filename: string; bytes: Buffer; caption?: string }): Promise<void> {
+    this.files.push({ chatId, ...file });
+  }
 }
 
 export const testPolicy: Policy = {
