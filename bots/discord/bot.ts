@@ -2,7 +2,9 @@
 // slash commands and button clicks. Prompts themselves go out through DiscordChannel (REST), so
 // every worker can send them whether or not it holds the gateway.
 import {
+  ButtonStyle,
   Client,
+  ComponentType,
   Events,
   GatewayIntentBits,
   Partials,
@@ -16,6 +18,22 @@ import type { Logger } from '../../src/log.js';
 import { describePerson, redeemLinkCode, setPromptDelivery } from '../../src/domain/linking.js';
 import { HELP_TEXT, linkResultText, NOT_LINKED_TEXT, promptDeliveryText, statusText, type Markup } from '../../src/messaging/texts.js';
 import { handleDecisionButton } from './features/approval.js';
+import { decideSignup, decodeSignupButton } from '../../src/domain/signup.js';
+import {
+  accountsCommand,
+  addDeviceCommand,
+  configCommand,
+  deleteAccountCommand,
+  devicesCommand,
+  disableCommand,
+  inviteCommand,
+  removeCommand,
+  removeConfirmation,
+  rotateCommand,
+  signupCommand,
+  SIGNUP_DECISION_ANSWERS,
+  type Reply,
+} from '../../src/messaging/commands.js';
 import { escapeMarkdown } from './render.js';
 import { GatewayLock } from './gatewayLock.js';
 
@@ -37,6 +55,36 @@ export const SLASH_COMMANDS = [
     .setName('prompts')
     .setDescription('Whether login prompts come to this Discord chat')
     .addBooleanOption((o) => o.setName('enabled').setDescription('Send prompts here').setRequired(true)),
+  new SlashCommandBuilder()
+    .setName('signup')
+    .setDescription('Join with an invite code, or ask an admin for access')
+    .addStringOption((o) => o.setName('code').setDescription('Invite code').setMaxLength(64)),
+  new SlashCommandBuilder().setName('devices').setDescription('Your devices'),
+  new SlashCommandBuilder()
+    .setName('adddevice')
+    .setDescription('Add a device')
+    .addStringOption((o) => o.setName('kind').setDescription('VPN type').setRequired(true).addChoices({ name: 'WireGuard', value: 'wireguard' }, { name: 'PPP (L2TP/SSTP/...)', value: 'ppp' }))
+    .addStringOption((o) => o.setName('name').setDescription('Device name, e.g. laptop').setRequired(true).setMaxLength(24)),
+  ...(['config', 'rotate', 'remove'] as const).map((name) =>
+    new SlashCommandBuilder()
+      .setName(name)
+      .setDescription({ config: 'Send a configuration again', rotate: 'New keys or password', remove: 'Delete a device' }[name])
+      .addStringOption((o) => o.setName('name').setDescription('Device name (see /devices)').setRequired(true).setMaxLength(24)),
+  ),
+  new SlashCommandBuilder()
+    .setName('invite')
+    .setDescription('Admins: create an invite code')
+    .addIntegerOption((o) => o.setName('uses').setDescription('How many people may use it').setMinValue(1).setMaxValue(1000))
+    .addIntegerOption((o) => o.setName('hours').setDescription('Valid for hours').setMinValue(1).setMaxValue(8760))
+    .addStringOption((o) => o.setName('kind').setDescription('First device type').addChoices({ name: 'WireGuard', value: 'wireguard' }, { name: 'PPP', value: 'ppp' }))
+    .addStringOption((o) => o.setName('router').setDescription('Router name')),
+  new SlashCommandBuilder().setName('accounts').setDescription('Admins: list VPN accounts'),
+  ...(['disable', 'enable', 'delete'] as const).map((name) =>
+    new SlashCommandBuilder()
+      .setName(name)
+      .setDescription(`Admins: ${name} an account`)
+      .addStringOption((o) => o.setName('account').setDescription('PPP user name or id from /accounts').setRequired(true)),
+  ),
   new SlashCommandBuilder().setName('help').setDescription('What this bot does'),
 ].map((c) => c.toJSON());
 
@@ -109,7 +157,20 @@ export class DiscordBot {
   private async handle(interaction: Interaction): Promise<void> {
     if (interaction.isButton()) {
       if (await handleDecisionButton(this.deps, interaction)) return;
-      await interaction.reply({ content: 'Sorry, this button is no longer valid.', flags: 'Ephemeral' });
+      const signup = decodeSignupButton(interaction.customId);
+      if (signup) {
+        await interaction.deferReply({ flags: 'Ephemeral' });
+        const outcome = await decideSignup(this.deps, { ...signup, actor: { platform: 'discord', externalId: interaction.user.id } });
+        await interaction.editReply(SIGNUP_DECISION_ANSWERS[outcome]);
+        return;
+      }
+      await interaction.deferReply({ flags: 'Ephemeral' });
+      const removal = await removeConfirmation(this.deps, 'discord', interaction.user.id, interaction.customId);
+      if (removal) {
+        await interaction.editReply(removal.text);
+        return;
+      }
+      await interaction.editReply('Sorry, this button is no longer valid.');
       return;
     }
     if (interaction.isChatInputCommand()) await this.command(interaction);
@@ -118,6 +179,15 @@ export class DiscordBot {
   private async command(interaction: ChatInputCommandInteraction): Promise<void> {
     // Defer at once: the database may take longer than Discord's 3-second window.
     await interaction.deferReply({ flags: 'Ephemeral' });
+    const uid = interaction.user.id;
+    const answer = async (reply: Reply) => {
+      await interaction.editReply({
+        content: reply.text.slice(0, 2000),
+        components: reply.choices
+          ? [{ type: ComponentType.ActionRow, components: reply.choices.map((c) => ({ type: ComponentType.Button, style: ButtonStyle.Secondary, label: c.label, custom_id: c.data })) }]
+          : [],
+      });
+    };
     switch (interaction.commandName) {
       case 'link': {
         const dm = await interaction.user.createDM();
@@ -136,6 +206,43 @@ export class DiscordBot {
         await interaction.editReply(person ? statusText(person, markdown).slice(0, 2000) : NOT_LINKED_TEXT);
         return;
       }
+      case 'signup': {
+        const dm = await interaction.user.createDM();
+        const who = { platform: 'discord' as const, externalId: uid, chatId: dm.id, username: interaction.user.username, displayName: interaction.user.globalName ?? interaction.user.username };
+        return answer(await signupCommand(this.deps, who, interaction.options.getString('code')));
+      }
+      case 'devices':
+        return answer(await devicesCommand(this.deps, 'discord', uid));
+      case 'adddevice':
+        return answer(await addDeviceCommand(this.deps, 'discord', uid, interaction.options.getString('kind', true), interaction.options.getString('name', true)));
+      case 'config':
+        return answer(await configCommand(this.deps, 'discord', uid, interaction.options.getString('name', true)));
+      case 'rotate':
+        return answer(await rotateCommand(this.deps, 'discord', uid, interaction.options.getString('name', true)));
+      case 'remove':
+        return answer(await removeCommand(this.deps, 'discord', uid, interaction.options.getString('name', true)));
+      case 'invite':
+        return answer(
+          await inviteCommand(
+            this.deps,
+            'discord',
+            uid,
+            {
+              uses: interaction.options.getInteger('uses') ?? 1,
+              hours: interaction.options.getInteger('hours'),
+              kind: interaction.options.getString('kind') ?? 'wireguard',
+              router: interaction.options.getString('router'),
+            },
+            () => null,
+          ),
+        );
+      case 'accounts':
+        return answer(await accountsCommand(this.deps, 'discord', uid));
+      case 'disable':
+      case 'enable':
+        return answer(await disableCommand(this.deps, 'discord', uid, interaction.options.getString('account', true), interaction.commandName === 'disable'));
+      case 'delete':
+        return answer(await deleteAccountCommand(this.deps, 'discord', uid, interaction.options.getString('account', true)));
       case 'prompts': {
         const enabled = interaction.options.getBoolean('enabled', true);
         const result = await setPromptDelivery(this.deps, { platform: 'discord', externalId: interaction.user.id, enabled });

@@ -10,6 +10,8 @@ import type { DomainDeps } from '../../src/domain/ports.js';
 import type { Logger } from '../../src/log.js';
 import { TelegramChannel } from './channel.js';
 import { approvalFeature } from './features/approval.js';
+import { devicesFeature } from './features/devices.js';
+import { adminFeature } from './features/admin.js';
 import { linkFeature } from './features/link.js';
 import { statusFeature } from './features/status.js';
 import { HELP_TEXT } from '../../src/messaging/texts.js';
@@ -35,6 +37,8 @@ export class TelegramBot {
     this.bot.use(linkFeature(deps));
     this.bot.use(statusFeature(deps));
     this.bot.use(approvalFeature(deps) as never);
+    this.bot.use(devicesFeature(deps));
+    this.bot.use(adminFeature(deps));
     this.bot.on('callback_query', (ctx) => ctx.answerCbQuery('Sorry, this button is no longer valid.'));
     this.bot.on('message', async (ctx) => {
       if (ctx.chat.type === 'private') await ctx.reply(`I did not understand that.\n\n${HELP_TEXT}`);
@@ -94,6 +98,12 @@ export class TelegramBot {
         { command: 'status', description: 'Your VPN accounts and recent sessions' },
         { command: 'link', description: 'Link this chat with a code from your operator' },
         { command: 'prompts', description: 'on|off: whether login prompts come to this chat' },
+        { command: 'signup', description: 'Join with an invite code, or ask an admin' },
+        { command: 'devices', description: 'Your devices' },
+        { command: 'adddevice', description: 'wireguard|ppp NAME: add a device' },
+        { command: 'config', description: 'NAME: send a configuration again' },
+        { command: 'rotate', description: 'NAME: new keys or password' },
+        { command: 'remove', description: 'NAME: delete a device' },
         { command: 'help', description: 'What this bot does' },
       ])
       .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'setMyCommands failed'));

@@ -7,6 +7,7 @@ import { createDb, type Db } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { WardenError } from '../domain/errors.js';
 import { createDomainDeps } from '../domainDeps.js';
+import type { DomainDeps } from '../domain/ports.js';
 import {
   addPerson,
   addPppAccount,
@@ -16,8 +17,12 @@ import {
   liftBan,
   removeRouter,
   rotateHookToken,
+  setRouterProvisioning,
 } from '../domain/admin.js';
 import { createLinkCode } from '../domain/linking.js';
+import { createDevice, removeDevice } from '../domain/devices.js';
+import { createInvite } from '../domain/signup.js';
+import { parseKind } from '../messaging/commands.js';
 import { renderRouterScripts } from '../routerScripts/render.js';
 
 const USAGE = `Warden operator CLI
@@ -35,6 +40,10 @@ Routers
   router scripts <name> [--rotate-token | --token T] [--vpn-pool CIDR] [--warden-address IP] [--ppp-profile P]
                                            print the RouterOS scripts filled in for this router
   router rotate-token <name>               issue a new hook token (the old one stops working)
+  router set <name> [--vpn-host H] [--ppp-profile P] [--ppp-service any|l2tp|sstp|pptp|ovpn|pppoe]
+             [--ipsec-secret-env VAR] [--wg-interface IF] [--wg-port N] [--wg-pool CIDR]
+             [--wg-dns IP,IP] [--wg-allowed-ips CIDR,CIDR] [--wg-keepalive S]
+                                           how devices are provisioned on this router
   router remove <name>                     delete a router and everything Warden knows about it
 
 People and accounts
@@ -43,7 +52,14 @@ People and accounts
   account add --router R --user U --owner <person id or name>
                                            add a PPP account owned by a person
   account list                             list VPN accounts
+  account disable|enable|delete <user or id>
+                                           refuse new logins / allow again / delete (Warden-made devices
+                                           are removed from the router and disconnected)
+  device add --owner P --router R --kind wireguard|ppp --name N
+                                           create a device on the router; its config goes to P's chats
   link-code <person id or name>            one-time code the person sends to the bot (/link CODE)
+  invite create --router R [--uses N] [--hours H] [--kind wireguard|ppp]
+                                           invite code for /signup CODE (creates person + first device)
 
 Sessions and bans
   sessions list [--state S] [--router R] [--limit N] [--problems]
@@ -51,6 +67,13 @@ Sessions and bans
   unban <ban id>                           lift a ban now (the router entry is removed by the service)
   audit [--session ID] [--limit N]         the audit log, newest first
 `;
+
+/** An account by PPP user name or (a prefix of) its id. */
+async function findAccountByRef(deps: DomainDeps, ref: string) {
+  const accounts = await deps.db.vpnAccount.findMany({ where: { OR: [{ username: ref }, { id: { startsWith: ref.toLowerCase() } as never }] } });
+  if (accounts.length !== 1) throw new WardenError('not-found', `no single account matches "${ref}" (see: account list)`);
+  return accounts[0]!;
+}
 
 function table(rows: Array<Record<string, unknown>>): string {
   if (rows.length === 0) return '(none)';
@@ -183,6 +206,94 @@ async function run(argv: string[], config: Config, db: Db): Promise<void> {
       const token = await rotateHookToken(deps, name);
       out(`new hook token for "${name}": ${token}`);
       out(`update the router: npm run cli -- router scripts ${name} --token ${token}`);
+      return;
+    }
+    case 'router set': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          'vpn-host': { type: 'string' },
+          'ppp-profile': { type: 'string' },
+          'ppp-service': { type: 'string' },
+          'ipsec-secret-env': { type: 'string' },
+          'wg-interface': { type: 'string' },
+          'wg-port': { type: 'string' },
+          'wg-pool': { type: 'string' },
+          'wg-dns': { type: 'string' },
+          'wg-allowed-ips': { type: 'string' },
+          'wg-keepalive': { type: 'string' },
+        },
+      });
+      const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
+      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const ipsecVar = values['ipsec-secret-env'];
+      const settings = Object.fromEntries(
+        Object.entries({
+          vpnHost: values['vpn-host'],
+          pppProfile: values['ppp-profile'],
+          pppService: values['ppp-service'],
+          ipsecSecret: ipsecVar ? required(process.env[ipsecVar], `environment variable ${ipsecVar}`) : undefined,
+          wgInterface: values['wg-interface'],
+          wgPort: num(values['wg-port']),
+          wgPool: values['wg-pool'],
+          wgDns: list(values['wg-dns']),
+          wgAllowedIps: list(values['wg-allowed-ips']),
+          wgKeepalive: num(values['wg-keepalive']),
+        }).filter(([, v]) => v !== undefined),
+      );
+      const router = await setRouterProvisioning(deps, required(positionals[0], '<name>'), settings);
+      out(`router "${router.name}": vpn host ${router.vpnHost ?? '-'}; ppp ${router.pppService}/${router.pppProfile}; wireguard ${router.wgInterface ?? '-'} pool ${router.wgPool ?? '-'} port ${router.wgPort ?? '(interface)'}`);
+      return;
+    }
+    case 'invite create': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { router: { type: 'string' }, uses: { type: 'string', default: '1' }, hours: { type: 'string' }, kind: { type: 'string', default: 'wireguard' } },
+      });
+      const router = await findRouterByName(deps, required(values.router, '--router'));
+      const kind = parseKind(values.kind);
+      if (!kind) throw new WardenError('invalid-input', '--kind must be wireguard or ppp');
+      const { code, expiresAt } = await createInvite(deps, {
+        routerId: router.id,
+        kind,
+        maxUses: Number(values.uses),
+        ...(values.hours ? { ttlMs: Number(values.hours) * 3_600_000 } : {}),
+        createdBy: 'operator',
+      });
+      out(`invite code: ${code} (${values.uses} use(s), ${kind} on ${router.name}, valid until ${expiresAt.toISOString()})`);
+      out(`they send "/signup ${code}" to the bot${config.telegramBotUsername ? ` or open https://t.me/${config.telegramBotUsername}?start=${code}` : ''}`);
+      return;
+    }
+    case 'device add': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { owner: { type: 'string' }, router: { type: 'string' }, kind: { type: 'string', default: 'wireguard' }, name: { type: 'string' } },
+      });
+      const person = await findPerson(deps, required(values.owner, '--owner'));
+      const router = await findRouterByName(deps, required(values.router, '--router'));
+      const kind = parseKind(values.kind);
+      if (!kind) throw new WardenError('invalid-input', '--kind must be wireguard or ppp');
+      const device = await createDevice(deps, { personId: person.id, routerId: router.id, kind, label: required(values.name, '--name'), actor: 'operator' });
+      out(`device ${device.label} (${device.kind}) queued for provisioning: ${device.id}; its configuration goes to ${person.displayName}'s chats`);
+      return;
+    }
+    case 'account disable':
+    case 'account enable': {
+      const account = await findAccountByRef(deps, required(rest[0], '<account>'));
+      await db.vpnAccount.update({ where: { id: account.id }, data: { disabled: action === 'disable' } });
+      out(`account ${account.username ?? account.label} ${action}d`);
+      return;
+    }
+    case 'account delete': {
+      const account = await findAccountByRef(deps, required(rest[0], '<account>'));
+      if (!account.managed) {
+        await db.vpnAccount.delete({ where: { id: account.id } });
+        out(`account ${account.username} deleted from Warden (it was not created by Warden, so the router keeps its secret)`);
+        return;
+      }
+      await removeDevice(deps, account.id, 'operator');
+      out(`account ${account.username ?? account.label} is being removed from the router and disconnected`);
       return;
     }
     case 'router remove': {

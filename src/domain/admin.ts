@@ -5,7 +5,7 @@ import { newHookToken, sha256Hex } from '../crypto/tokens.js';
 import { enqueueAfterCommit } from '../jobs/outbox.js';
 import { audit } from './audit.js';
 import { WardenError } from './errors.js';
-import { LIST_NAME, PPP_USERNAME, ROUTER_NAME } from './hookClaims.js';
+import { isValidHost, LIST_NAME, PPP_USERNAME, ROUTER_NAME } from './hookClaims.js';
 import type { DomainDeps } from './ports.js';
 
 export interface NewRouter {
@@ -145,4 +145,42 @@ export async function liftBan(deps: DomainDeps, banId: string, by: string) {
   });
   deps.afterCommit();
   return result;
+}
+
+export interface RouterProvisioningSettings {
+  vpnHost?: string;
+  pppProfile?: string;
+  pppService?: string;
+  ipsecSecret?: string;
+  wgInterface?: string;
+  wgPort?: number;
+  wgPool?: string;
+  wgDns?: string[];
+  wgAllowedIps?: string[];
+  wgKeepalive?: number;
+}
+
+const PPP_SERVICES = ['any', 'l2tp', 'sstp', 'pptp', 'ovpn', 'pppoe'];
+
+/** Sets how devices are provisioned on a router; every value is validated first. */
+export async function setRouterProvisioning(deps: DomainDeps, name: string, s: RouterProvisioningSettings) {
+  const router = await findRouterByName(deps, name);
+  const fail = (field: string, why: string): never => {
+    throw new WardenError('invalid-input', `${field}: ${why}`);
+  };
+  if (s.vpnHost !== undefined && !isValidHost(s.vpnHost)) fail('vpn-host', 'must be a host name or IP address');
+  if (s.pppProfile !== undefined && !LIST_NAME.test(s.pppProfile)) fail('ppp-profile', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+  if (s.pppService !== undefined && !PPP_SERVICES.includes(s.pppService)) fail('ppp-service', `one of ${PPP_SERVICES.join(', ')}`);
+  if (s.ipsecSecret !== undefined && (!s.ipsecSecret || /[\r\n\0]/.test(s.ipsecSecret))) fail('ipsec-secret', 'must be non-empty, one line');
+  if (s.wgInterface !== undefined && !LIST_NAME.test(s.wgInterface)) fail('wg-interface', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+  if (s.wgPort !== undefined && (!Number.isInteger(s.wgPort) || s.wgPort < 1 || s.wgPort > 65535)) fail('wg-port', 'must be 1-65535');
+  if (s.wgPool !== undefined && parseCidr(s.wgPool).family !== 4) fail('wg-pool', 'must be an IPv4 CIDR');
+  for (const dns of s.wgDns ?? []) if (isIP(dns) === 0) fail('wg-dns', `"${dns}" is not an IP address`);
+  for (const cidr of s.wgAllowedIps ?? []) parseCidr(cidr);
+  if (s.wgKeepalive !== undefined && (!Number.isInteger(s.wgKeepalive) || s.wgKeepalive < 0 || s.wgKeepalive > 65535)) fail('wg-keepalive', 'must be 0-65535 seconds');
+  const { ipsecSecret, ...plain } = s;
+  return deps.db.router.update({
+    where: { id: router.id },
+    data: { ...plain, ...(ipsecSecret !== undefined ? { ipsecSecretEnc: deps.secretBox.seal(ipsecSecret) } : {}) },
+  });
 }

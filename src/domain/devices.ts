@@ -3,7 +3,6 @@
 // secrets encrypted), then a job makes the router match it; if that finally fails the partial
 // router state is removed again, so database and router never disagree for long.
 import { randomBytes, randomInt } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Tx } from '../db/client.js';
 import type { VpnAccount } from '../generated/prisma/client.js';
 import type { VpnKind } from '../generated/prisma/enums.js';
@@ -261,8 +260,4 @@ export async function removeStalePeer(deps: DomainDeps, routers: RouterGateway, 
   if (inUse) return;
   const ops = await routers.forRouter(routerId);
   await ops.removeWireguardPeer({ interface: router.wgInterface, publicKey });
-}
-
-export function isValidHost(host: string): boolean {
-  return isIP(host) !== 0 || /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host);
 }

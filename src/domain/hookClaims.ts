@@ -68,3 +68,8 @@ export function describeZodError(error: z.ZodError): string {
 export function bannableAddress(callerId: string): string | null {
   return isIP(callerId) === 4 ? callerId : null;
 }
+
+/** A DNS host name or an IP address (what clients and routers may be told to connect to). */
+export function isValidHost(host: string): boolean {
+  return isIP(host) !== 0 || /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host);
+}

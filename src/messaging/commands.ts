@@ -5,7 +5,7 @@ import type { ChatPlatform, VpnKind } from '../generated/prisma/enums.js';
 import type { DomainDeps } from '../domain/ports.js';
 import { WardenError } from '../domain/errors.js';
 import { createDevice, findOwnDevice, removeDevice, rotateDevice } from '../domain/devices.js';
-import { createInvite, isAdmin, joinWithInvite, requestSignup, type ChatPerson } from '../domain/signup.js';
+import { createInvite, isAdmin, joinWithInvite, requestSignup, type ChatPerson, type SignupDecision } from '../domain/signup.js';
 import { enqueueAfterCommit } from '../jobs/outbox.js';
 
 export interface Reply {
@@ -156,6 +156,14 @@ export function removeConfirmation(deps: DomainDeps, platform: ChatPlatform, ext
 }
 
 // ----- admin commands -----
+
+export const SIGNUP_DECISION_ANSWERS: Record<SignupDecision, string> = {
+  approved: 'Approved.',
+  rejected: 'Rejected.',
+  'not-admin': 'Only admins can decide signup requests.',
+  unknown: 'This request no longer exists.',
+  'already-decided': 'This request was already decided.',
+};
 
 function requireAdmin(deps: DomainDeps, platform: ChatPlatform, externalId: string): void {
   if (!isAdmin(deps, platform, externalId)) throw new WardenError('forbidden', 'this command is for admins');

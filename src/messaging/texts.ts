@@ -48,6 +48,9 @@ export const HELP_TEXT =
   '/status — your VPN accounts and recent sessions\n' +
   '/link CODE — link this chat with the code your operator gave you\n' +
   '/prompts on|off — whether login prompts come to this chat (if you linked several)\n' +
+  '/signup [CODE] — join with an invite code, or ask an admin\n' +
+  '/devices — your devices; /adddevice wireguard|ppp NAME — add one\n' +
+  '/config NAME — send a configuration again; /rotate NAME — new keys; /remove NAME — delete\n' +
   '/help — this message';
 
 type PersonSummary = NonNullable<Awaited<ReturnType<typeof describePerson>>>;

@@ -3,6 +3,8 @@ import { Composer, type Context } from 'telegraf';
 import { redeemLinkCode } from '../../../src/domain/linking.js';
 import type { DomainDeps } from '../../../src/domain/ports.js';
 import { linkResultText, WELCOME_TEXT } from '../../../src/messaging/texts.js';
+import { signupCommand } from '../../../src/messaging/commands.js';
+import { chatPerson, sendReply } from './devices.js';
 
 async function link(deps: DomainDeps, ctx: Context, code: string): Promise<void> {
   if (!ctx.from || !ctx.chat) return;
@@ -27,7 +29,18 @@ export function linkFeature(deps: DomainDeps): Composer<Context> {
   };
   composer.start(privateOnly, async (ctx) => {
     const payload = ctx.payload.trim();
-    if (payload) return link(deps, ctx, payload);
+    if (payload) {
+      // A deep link carries either a link code (existing person) or an invite code (signup).
+      const linked = await redeemLinkCode(deps, {
+        platform: 'telegram',
+        externalId: String(ctx.from.id),
+        chatId: String(ctx.chat.id),
+        username: ctx.from.username ?? null,
+        code: payload,
+      });
+      if (linked.status !== 'invalid-code') return void (await ctx.reply(linkResultText(linked, 'Telegram')));
+      return sendReply(ctx, await signupCommand(deps, chatPerson(ctx), payload));
+    }
     await ctx.reply(WELCOME_TEXT);
   });
   composer.command('link', privateOnly, async (ctx) => {
