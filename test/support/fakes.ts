@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { SecretBox } from '../../src/crypto/secretBox.js';
+import { generateWireguardKeyPair } from '../../src/router/wireguardKeys.js';
 import type { Db } from '../../src/db/client.js';
 import {
   ChatDeliveryError,
@@ -91,9 +92,11 @@ export class MemoryRouter implements RouterOps {
     return this.peers.delete(peer.publicKey);
   }
 
+  readonly serverKeys = generateWireguardKeyPair();
+
   async wireguardInterface(name: string) {
     this.check();
-    return { name, listenPort: 13231, publicKey: 'SERVERxPUBLICxKEYxxxxxxxxxxxxxxxxxxxxxxxxxx=' };
+    return { name, listenPort: 13231, publicKey: this.serverKeys.publicKey };
   }
 
   async disconnectPpp(id: string) {
