@@ -20,6 +20,20 @@ export interface ChatUser {
   waitForPrompt(sessionAddress: string, timeoutMs?: number): Promise<PromptHandle>;
   /** Prompts for this address seen so far. */
   promptsFor(sessionAddress: string): number;
+  /** Runs a bot command (`/name arg1 arg2` in Telegram, a slash command with options in Discord); resolves with the answer. */
+  command(name: string, options?: Record<string, string>): Promise<string>;
+  /** Files the bot sent this user privately, oldest first. */
+  files(): ReceivedFile[];
+  /** Plain messages the bot sent this user privately (not replies to commands in Discord), oldest first. */
+  texts(): string[];
+  /** Presses a button on the latest bot message that has it (Telegram) or on the last command answer (Discord). */
+  pressLatest(label: string): Promise<string>;
+}
+
+export interface ReceivedFile {
+  kind: 'document' | 'photo';
+  filename: string;
+  bytes: Buffer;
 }
 
 export interface PromptHandle {
@@ -44,6 +58,31 @@ export class TelegramUser implements ChatUser {
     this.fake.userSends(this.user, `/start ${code}`);
     const reply = await eventually('link reply', () => this.fake.messagesIn(this.user.id).slice(before).find((m) => m.fromBot));
     return reply.text ?? '';
+  }
+
+  async command(name: string, options: Record<string, string> = {}): Promise<string> {
+    const before = this.fake.messagesIn(this.user.id).length;
+    this.fake.userSends(this.user, [`/${name}`, ...Object.values(options)].join(' '));
+    const reply = await eventually(`/${name} reply`, () => this.fake.messagesIn(this.user.id).slice(before).find((m) => m.fromBot && m.kind === 'text'));
+    return reply.text ?? '';
+  }
+
+  files(): ReceivedFile[] {
+    return this.fake
+      .messagesIn(this.user.id)
+      .filter((m) => m.fromBot && m.file)
+      .map((m) => ({ kind: m.file!.kind, filename: m.file!.fileName ?? '', bytes: m.file!.bytes }));
+  }
+
+  texts(): string[] {
+    return this.fake.messagesIn(this.user.id).filter((m) => m.fromBot && m.kind === 'text').map((m) => m.text ?? '');
+  }
+
+  async pressLatest(label: string): Promise<string> {
+    const message = [...this.fake.messagesIn(this.user.id)].reverse().find((m) => m.fromBot && (m.replyMarkup?.inline_keyboard ?? []).flat().some((b) => b.text === label));
+    if (!message) throw new Error(`no message with a "${label}" button`);
+    const click = await this.fake.clickButton(this.user, message, label);
+    return (await click.answer).text ?? '';
   }
 
   private prompts(address: string): TgMessage[] {
@@ -95,6 +134,41 @@ export class DiscordUser implements ChatUser {
   async link(code: string): Promise<string> {
     await eventually('slash commands registered', () => this.fake.commands().some((c) => c.name === 'link'));
     const handle = await this.fake.runSlashCommand(this.user, 'link', { code });
+    return this.answerOf(handle.interactionId);
+  }
+
+  private lastAnswer: DcMessage | null = null;
+
+  async command(name: string, options: Record<string, string> = {}): Promise<string> {
+    await eventually('slash commands registered', () => this.fake.commands().some((c) => c.name === name));
+    const handle = await this.fake.runSlashCommand(this.user, name, options);
+    const text = await this.answerOf(handle.interactionId);
+    const record = this.fake.interactions.find((i) => i.id === handle.interactionId);
+    this.lastAnswer = record?.originalMessageId ? (this.fake.message(record.originalMessageId) ?? null) : null;
+    return text;
+  }
+
+  private dm(): DcMessage[] {
+    const channel = this.fake.dmChannelOf(this.user);
+    return channel ? this.fake.messagesIn(channel.id) : [];
+  }
+
+  files(): ReceivedFile[] {
+    return this.dm().flatMap((m) =>
+      m.attachments.map((a) => ({ kind: (a.content_type ?? '').startsWith('image/') ? ('photo' as const) : ('document' as const), filename: a.filename, bytes: a.bytes })),
+    );
+  }
+
+  texts(): string[] {
+    return this.dm()
+      .filter((m) => m.attachments.length === 0 && m.components.length === 0)
+      .map((m) => m.content);
+  }
+
+  async pressLatest(label: string): Promise<string> {
+    if (!this.lastAnswer) throw new Error('no command answer to press a button on');
+    const handle = await this.fake.clickButton(this.user, this.lastAnswer, label);
+    await handle.acknowledged;
     return this.answerOf(handle.interactionId);
   }
 
