@@ -3,7 +3,7 @@
 // token); webhook mode lets several instances share the load behind the API.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Telegraf, type Context } from 'telegraf';
+import { Telegraf, TelegramError, type Context } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { TelegramConfig } from '../../src/config.js';
 import type { DomainDeps } from '../../src/domain/ports.js';
@@ -34,6 +34,24 @@ export class TelegramBot {
       handlerTimeout: 30_000,
     });
     this.channel = new TelegramChannel(this.bot.telegram);
+    // Answers sent from handlers (replies, callback answers, edits) go straight to the Bot API, not
+    // through a job; a chat that just received a configuration may be at its rate limit, so wait
+    // out short 429s here rather than lose the answer.
+    this.bot.use((ctx, next) => {
+      const callApi = ctx.telegram.callApi.bind(ctx.telegram);
+      ctx.telegram.callApi = (async (method: never, payload: never, options?: never) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await callApi(method, payload, options);
+          } catch (err) {
+            const retryAfter = err instanceof TelegramError && err.code === 429 ? (err.parameters?.retry_after ?? 1) : null;
+            if (retryAfter === null || retryAfter > 10 || attempt >= 4) throw err;
+            await new Promise((r) => setTimeout(r, retryAfter * 1000));
+          }
+        }
+      }) as typeof ctx.telegram.callApi;
+      return next();
+    });
     this.bot.use(linkFeature(deps));
     this.bot.use(statusFeature(deps));
     this.bot.use(approvalFeature(deps) as never);

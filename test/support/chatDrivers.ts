@@ -62,8 +62,12 @@ export class TelegramUser implements ChatUser {
 
   async command(name: string, options: Record<string, string> = {}): Promise<string> {
     const before = this.fake.messagesIn(this.user.id).length;
-    this.fake.userSends(this.user, [`/${name}`, ...Object.values(options)].join(' '));
-    const reply = await eventually(`/${name} reply`, () => this.fake.messagesIn(this.user.id).slice(before).find((m) => m.fromBot && m.kind === 'text'));
+    const { message } = this.fake.userSends(this.user, [`/${name}`, ...Object.values(options)].join(' '));
+    // Prefer the bot's reply to this very message: other messages (a config being delivered) may come first.
+    const reply = await eventually(`/${name} reply`, () => {
+      const fresh = this.fake.messagesIn(this.user.id).slice(before).filter((m) => m.fromBot && m.kind === 'text');
+      return fresh.find((m) => m.replyToMessageId === message.messageId) ?? (name === 'start' ? fresh[0] : undefined);
+    });
     return reply.text ?? '';
   }
 

@@ -14,11 +14,13 @@ import {
 } from '../../../src/messaging/commands.js';
 import type { ChatPerson } from '../../../src/domain/signup.js';
 
+/** Answers a command as a reply to it, so the answer stays next to its question in a busy chat. */
 export async function sendReply(ctx: Context, reply: Reply): Promise<void> {
-  await ctx.reply(
-    reply.text,
-    reply.choices ? { reply_markup: { inline_keyboard: [reply.choices.map((c) => ({ text: c.label, callback_data: c.data }))] } } : {},
-  );
+  const messageId = ctx.message?.message_id;
+  await ctx.reply(reply.text, {
+    ...(messageId ? { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } } : {}),
+    ...(reply.choices ? { reply_markup: { inline_keyboard: [reply.choices.map((c) => ({ text: c.label, callback_data: c.data }))] } } : {}),
+  });
 }
 
 export function chatPerson(ctx: Context): ChatPerson {
