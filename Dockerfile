@@ -21,6 +21,7 @@ COPY package.json ./
 COPY bin ./bin
 COPY prisma ./prisma
 COPY router-scripts ./router-scripts
+COPY kb ./kb
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

@@ -1,6 +1,7 @@
 // Composition root: builds Warden's parts for the configured roles and starts them.
 //   api    — HTTP hooks from routers (and the Telegram webhook in webhook mode)
-//   worker — BullMQ workers: router verification and sync, timeouts, chat notifications
+//   worker — BullMQ workers: router verification and sync, timeouts, chat notifications, and the
+//            WireGuard poll's clock (it enqueues; the workers read the routers)
 //   bots   — receives chat updates (Telegram polling)
 // Every role relays the outbox, because every role writes decisions into it.
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import { SecretBox } from './crypto/secretBox.js';
 import { OutboxRelay, enqueueAfterCommit } from './jobs/outbox.js';
 import { closeQueues, createQueues, startWorkers, type QueueSettings } from './jobs/runtime.js';
 import { createJobHandlers } from './jobs/handlers.js';
+import { startWireguardPolling } from './jobs/wireguardPolling.js';
 import { sessionsOwingRouterWork } from './domain/routerSync.js';
 import type { RouterGateway } from './domain/ports.js';
 import { createDomainDeps } from './domainDeps.js';
@@ -142,7 +144,16 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
         }
       })().catch((err: unknown) => logger.error({ err, routerId }, 'could not re-queue router work'));
     });
+    // WireGuard has no connect/disconnect hook: poll every router's peers (one job per router
+    // and poll slot, however many worker instances run this).
+    const wireguardPolling = startWireguardPolling({
+      db,
+      queue: queues.router,
+      pollMs: config.wireguardPollMs,
+      logger: logger.child({ component: 'wireguard-poll' }),
+    });
     stops.push(async () => {
+      wireguardPolling.stop();
       await Promise.all(workers.map((w) => w.close().catch(() => {})));
       await pool?.closeAll();
     });

@@ -93,6 +93,22 @@ export const EnvSchema = z
     INVITE_TTL_HOURS: positiveInt(1, 24 * 365).default(72),
     WIREGUARD_POLL_SECONDS: positiveInt(2, 600).default(15),
     WIREGUARD_IDLE_SECONDS: positiveInt(60, 3600).default(180),
+    SUPPORT_TELEGRAM_CHAT_ID: z.string().regex(/^-\d{1,20}$/, 'a Telegram group id (negative number, e.g. -1001234567890)').optional(),
+    SUPPORT_DISCORD_CHANNEL_ID: z.string().regex(/^\d{5,25}$/, 'a Discord channel id').optional(),
+    SUPPORT_MEMBERS: z
+      .string()
+      .default('')
+      .transform((s, ctx) => {
+        const members = s.split(',').map((a) => a.trim()).filter(Boolean);
+        for (const m of members) {
+          if (!/^(telegram|discord):\d{1,25}$/.test(m)) ctx.addIssue({ code: 'custom', message: `"${m}" is not platform:user-id` });
+        }
+        return members;
+      }),
+    SUPPORT_REMIND_MINUTES: z.coerce.number().min(0.05).max(10_080).default(30),
+    SUPPORT_REMIND_CRON: z.string().default('* * * * *'),
+    SUPPORT_MESSAGES_PER_MINUTE: positiveInt(1, 600).default(6),
+    KB_DIR: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.TELEGRAM_MODE === 'webhook' && env.TELEGRAM_BOT_TOKEN) {
@@ -137,6 +153,17 @@ export interface Config {
     signupRequestsPerHour: number;
     inviteTtlMs: number;
     wireguardIdleMs: number;
+  };
+  support: {
+    telegramChatId: string | null;
+    discordChannelId: string | null;
+    /** Who may answer and close tickets ("telegram:123"); admins always may. */
+    members: string[];
+    remindAfterMs: number;
+    /** node-cron schedule of the reminder check (it only enqueues; a worker does the check). */
+    remindCron: string;
+    messagesPerMinute: number;
+    kbDir: string | null;
   };
   /** Chat identities allowed to run admin commands and decide signup requests ("telegram:123"). */
   admins: string[];
@@ -232,6 +259,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       wireguardIdleMs: env.WIREGUARD_IDLE_SECONDS * 1000,
     },
     admins: env.WARDEN_ADMINS,
+    support: {
+      telegramChatId: env.SUPPORT_TELEGRAM_CHAT_ID ?? null,
+      discordChannelId: env.SUPPORT_DISCORD_CHANNEL_ID ?? null,
+      members: env.SUPPORT_MEMBERS,
+      remindAfterMs: Math.round(env.SUPPORT_REMIND_MINUTES * 60_000),
+      remindCron: env.SUPPORT_REMIND_CRON,
+      messagesPerMinute: env.SUPPORT_MESSAGES_PER_MINUTE,
+      kbDir: env.KB_DIR ?? null,
+    },
     wireguardPollMs: env.WIREGUARD_POLL_SECONDS * 1000,
     router: { callTimeoutMs: env.ROUTER_CALL_TIMEOUT_MS, jobAttempts: env.ROUTER_JOB_ATTEMPTS },
     telegram,

@@ -3,6 +3,7 @@
 // every worker can send them whether or not it holds the gateway.
 import {
   ButtonStyle,
+  ChannelType,
   Client,
   ComponentType,
   Events,
@@ -11,6 +12,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
   type Interaction,
+  type Message,
 } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { DomainDeps } from '../../src/domain/ports.js';
@@ -18,6 +20,19 @@ import type { Logger } from '../../src/log.js';
 import { describePerson, redeemLinkCode, setPromptDelivery } from '../../src/domain/linking.js';
 import { HELP_TEXT, linkResultText, NOT_LINKED_TEXT, promptDeliveryText, statusText, type Markup } from '../../src/messaging/texts.js';
 import { handleDecisionButton } from './features/approval.js';
+import { MAX_ATTACHMENT_BYTES, type Attachment } from '../../src/support/desk.js';
+import {
+  faqCommand,
+  handleFaqButton,
+  handleSupportText,
+  handleUserText,
+  supportCloseCommand,
+  supportCommand,
+  ticketCommand,
+  ticketsCommand,
+  userCloseCommand,
+  type SupportContext,
+} from '../../src/support/commands.js';
 import { decideSignup, decodeSignupButton } from '../../src/domain/signup.js';
 import {
   accountsCommand,
@@ -41,6 +56,12 @@ export interface DiscordSettings {
   token: string;
   apiRoot: string;
   lockTtlMs: number;
+}
+
+export interface DiscordSupport {
+  context: SupportContext;
+  /** The support channel; its threads are tickets. */
+  channelId: string | null;
 }
 
 const markdown: Markup = { bold: (t) => `**${t}**`, code: (t) => `\`${t}\``, escape: escapeMarkdown };
@@ -85,6 +106,17 @@ export const SLASH_COMMANDS = [
       .setDescription(`Admins: ${name} an account`)
       .addStringOption((o) => o.setName('account').setDescription('PPP user name or id from /accounts').setRequired(true)),
   ),
+  new SlashCommandBuilder()
+    .setName('support')
+    .setDescription('Talk to the support team')
+    .addStringOption((o) => o.setName('text').setDescription('Your question').setMaxLength(2000)),
+  new SlashCommandBuilder()
+    .setName('faq')
+    .setDescription('Frequent questions')
+    .addStringOption((o) => o.setName('question').setDescription('Your question').setMaxLength(500)),
+  new SlashCommandBuilder().setName('ticket').setDescription('Your support ticket'),
+  new SlashCommandBuilder().setName('close').setDescription('Close a support ticket'),
+  new SlashCommandBuilder().setName('tickets').setDescription('Support team: open tickets'),
   new SlashCommandBuilder().setName('help').setDescription('What this bot does'),
 ].map((c) => c.toJSON());
 
@@ -99,6 +131,7 @@ export class DiscordBot {
     logger: Logger,
     redis: Redis,
     lockKey: string,
+    private readonly support: DiscordSupport | null = null,
   ) {
     this.logger = logger.child({ component: 'discord' });
     this.lock = new GatewayLock(
@@ -118,7 +151,13 @@ export class DiscordBot {
   private connect(): void {
     this.logger.info({ holder: this.lock.holderId }, 'holding the Discord gateway lock; connecting');
     const client = new Client({
-      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.DirectMessages],
+      // Guild messages and their content only when tickets are answered in a support channel
+      // (Message Content is a privileged intent: enable it for the bot in the developer portal).
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.DirectMessages,
+        ...(this.support?.channelId ? [GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent] : []),
+      ],
       partials: [Partials.Channel],
       rest: { api: this.settings.apiRoot },
     });
@@ -131,6 +170,9 @@ export class DiscordBot {
     });
     client.on(Events.InteractionCreate, (interaction) => {
       this.handle(interaction).catch((err: unknown) => this.logger.error({ err }, 'discord interaction failed'));
+    });
+    client.on(Events.MessageCreate, (message) => {
+      this.onMessage(message).catch((err: unknown) => this.logger.error({ err }, 'discord message handling failed'));
     });
     client.on(Events.Error, (err) => this.logger.warn({ err: err.message }, 'discord client error'));
     client.login(this.settings.token).catch((err: unknown) => {
@@ -154,6 +196,55 @@ export class DiscordBot {
     await client.destroy().catch(() => {});
   }
 
+  /** Free text: a user's DM (FAQ or ticket), or a support member in a ticket thread. */
+  private async onMessage(message: Message): Promise<void> {
+    if (message.author.bot || !this.support) return;
+    const ctx = this.support.context;
+    const attachments = [...message.attachments.values()];
+    if (attachments.length > 1) {
+      await message.reply('Please send one file per message.');
+      return;
+    }
+    let attachment: Attachment | undefined;
+    const file = attachments[0];
+    if (file) {
+      if (file.size > MAX_ATTACHMENT_BYTES) {
+        await message.reply('That file is too large (10 MB at most).');
+        return;
+      }
+      const response = await fetch(file.url);
+      if (!response.ok) throw new Error(`attachment download failed: HTTP ${response.status}`);
+      attachment = { kind: (file.contentType ?? '').startsWith('image/') ? 'photo' : 'document', filename: file.name, bytes: Buffer.from(await response.arrayBuffer()) };
+    }
+    if (message.channel.type === ChannelType.DM) {
+      const who = { platform: 'discord' as const, externalId: message.author.id, chatId: message.channelId, username: message.author.username, displayName: message.author.globalName ?? message.author.username };
+      if (!message.content.trim() && !attachment) {
+        await message.reply('I can pass on text and files to the support team, but not this kind of message.');
+        return;
+      }
+      const reply = await handleUserText(ctx, who, message.content, attachment);
+      await message.reply({
+        content: reply.text.slice(0, 2000),
+        allowedMentions: { parse: [] },
+        components: reply.choices
+          ? [{ type: ComponentType.ActionRow, components: reply.choices.map((c) => ({ type: ComponentType.Button, style: ButtonStyle.Secondary, label: c.label, custom_id: c.data })) }]
+          : [],
+      });
+      return;
+    }
+    if (message.channel.isThread() && message.channel.parentId === this.support.channelId) {
+      const warning = await handleSupportText(ctx, {
+        platform: 'discord',
+        supportChatId: message.channelId,
+        messageId: message.id,
+        author: { externalId: message.author.id, name: message.member?.displayName ?? message.author.globalName ?? message.author.username },
+        text: message.content,
+        ...(attachment ? { attachment } : {}),
+      });
+      if (warning) await message.reply(warning);
+    }
+  }
+
   private async handle(interaction: Interaction): Promise<void> {
     if (interaction.isButton()) {
       if (await handleDecisionButton(this.deps, interaction)) return;
@@ -165,6 +256,13 @@ export class DiscordBot {
         return;
       }
       await interaction.deferReply({ flags: 'Ephemeral' });
+      if (this.support) {
+        const faq = await handleFaqButton(this.support.context, this.chatPerson(interaction), interaction.customId);
+        if (faq !== null) {
+          await interaction.editReply(faq);
+          return;
+        }
+      }
       const removal = await removeConfirmation(this.deps, 'discord', interaction.user.id, interaction.customId);
       if (removal) {
         await interaction.editReply(removal.text);
@@ -243,6 +341,12 @@ export class DiscordBot {
         return answer(await disableCommand(this.deps, 'discord', uid, interaction.options.getString('account', true), interaction.commandName === 'disable'));
       case 'delete':
         return answer(await deleteAccountCommand(this.deps, 'discord', uid, interaction.options.getString('account', true)));
+      case 'support':
+      case 'faq':
+      case 'ticket':
+      case 'close':
+      case 'tickets':
+        return answer(await this.supportCommand(interaction));
       case 'prompts': {
         const enabled = interaction.options.getBoolean('enabled', true);
         const result = await setPromptDelivery(this.deps, { platform: 'discord', externalId: interaction.user.id, enabled });
@@ -251,6 +355,38 @@ export class DiscordBot {
       }
       default:
         await interaction.editReply(HELP_TEXT);
+    }
+  }
+
+  private chatPerson(interaction: Interaction) {
+    return {
+      platform: 'discord' as const,
+      externalId: interaction.user.id,
+      chatId: interaction.channelId ?? '',
+      username: interaction.user.username,
+      displayName: interaction.user.globalName ?? interaction.user.username,
+    };
+  }
+
+  private async supportCommand(interaction: ChatInputCommandInteraction): Promise<Reply> {
+    if (!this.support) return { text: 'The support desk is not set up here.' };
+    const ctx = this.support.context;
+    const inThread = interaction.channel?.isThread() && interaction.channel.parentId === this.support.channelId;
+    const who = { ...this.chatPerson(interaction), chatId: (await interaction.user.createDM()).id };
+    const author = { externalId: interaction.user.id, name: interaction.user.globalName ?? interaction.user.username };
+    switch (interaction.commandName) {
+      case 'support':
+        return supportCommand(ctx, who, interaction.options.getString('text') ?? '');
+      case 'faq':
+        return faqCommand(ctx, who, interaction.options.getString('question') ?? '');
+      case 'ticket':
+        return ticketCommand(ctx, who);
+      case 'tickets':
+        return { text: await ticketsCommand(ctx, who) };
+      default:
+        // /close: in a ticket thread it is support closing that ticket; elsewhere the user's own.
+        if (inThread) return { text: await supportCloseCommand(ctx, { platform: 'discord', supportChatId: interaction.channelId, author }) };
+        return userCloseCommand(ctx, who);
     }
   }
 

@@ -12,6 +12,8 @@ import { TelegramChannel } from './channel.js';
 import { approvalFeature } from './features/approval.js';
 import { devicesFeature } from './features/devices.js';
 import { adminFeature } from './features/admin.js';
+import { supportFeature } from './features/support.js';
+import type { SupportContext } from '../../src/support/commands.js';
 import { linkFeature } from './features/link.js';
 import { statusFeature } from './features/status.js';
 import { HELP_TEXT } from '../../src/messaging/texts.js';
@@ -27,7 +29,12 @@ export class TelegramBot {
   private pollingLoop: Promise<void> | null = null;
   private readonly logger: Logger;
 
-  constructor(private readonly config: EnabledTelegram, deps: DomainDeps, logger: Logger) {
+  constructor(
+    private readonly config: EnabledTelegram,
+    deps: DomainDeps,
+    logger: Logger,
+    support: { context: SupportContext; groupChatId: string | null } | null = null,
+  ) {
     this.logger = logger.child({ component: 'telegram' });
     this.bot = new Telegraf(config.token, {
       telegram: { apiRoot: config.apiRoot, webhookReply: false },
@@ -57,6 +64,7 @@ export class TelegramBot {
     this.bot.use(approvalFeature(deps) as never);
     this.bot.use(devicesFeature(deps));
     this.bot.use(adminFeature(deps));
+    if (support) this.bot.use(supportFeature(support.context, support.groupChatId));
     this.bot.on('callback_query', (ctx) => ctx.answerCbQuery('Sorry, this button is no longer valid.'));
     this.bot.on('message', async (ctx) => {
       if (ctx.chat.type === 'private') await ctx.reply(`I did not understand that.\n\n${HELP_TEXT}`);
@@ -122,6 +130,10 @@ export class TelegramBot {
         { command: 'config', description: 'NAME: send a configuration again' },
         { command: 'rotate', description: 'NAME: new keys or password' },
         { command: 'remove', description: 'NAME: delete a device' },
+        { command: 'support', description: 'Talk to the support team' },
+        { command: 'faq', description: 'Frequent questions' },
+        { command: 'ticket', description: 'Your support ticket' },
+        { command: 'close', description: 'Close your support ticket' },
         { command: 'help', description: 'What this bot does' },
       ])
       .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'setMyCommands failed'));

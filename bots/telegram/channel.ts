@@ -111,6 +111,22 @@ export class TelegramChannel implements ChatChannel {
     }
   }
 
+  /** A text (or a file with the text as caption) in any chat, optionally as a reply; returns its message id. */
+  async sendToChat(chatId: string, text: string, opts: { replyTo?: string; attachment?: { kind: 'photo' | 'document'; filename: string; bytes: Buffer } } = {}): Promise<string> {
+    const reply = opts.replyTo ? { reply_parameters: { message_id: Number(opts.replyTo), allow_sending_without_reply: true } } : {};
+    if (opts.attachment) {
+      const { kind, filename, bytes } = opts.attachment;
+      const extra = { ...reply, caption: text.slice(0, 1024) };
+      const input = Input.fromBuffer(bytes, filename);
+      const sent = await this.call<{ message_id: number }>(chatId, () =>
+        kind === 'photo' ? this.telegram.sendPhoto(chatId, input, extra) : this.telegram.sendDocument(chatId, input, extra),
+      );
+      return String(sent.message_id);
+    }
+    const sent = await this.call(chatId, () => this.telegram.sendMessage(chatId, text.slice(0, 4096), reply));
+    return String(sent.message_id);
+  }
+
   async directChatId(externalId: string): Promise<string> {
     // A private chat's id is the user's id (the user must have started the bot once).
     return externalId;

@@ -1,10 +1,11 @@
-// Connection sessions: what happens when a router reports a PPP login or logout, when the owner
-// decides, and when a prompt times out. Every function here changes the database in one
-// transaction and queues its follow-up jobs through the outbox in that same transaction.
+// Connection sessions: what happens when a VPN connection starts or ends (a router's PPP hook,
+// or the WireGuard watcher in wireguardWatch.ts), when the owner decides, and when a prompt times
+// out. Every function here changes the database in one transaction and queues its follow-up jobs
+// through the outbox in that same transaction.
 //
 // Security rule: nothing here ever permits an address. Only `decideSession` with an owner's
 // approval moves a session to `approved`; the router is changed later by routerSync.
-import type { Router } from '../generated/prisma/client.js';
+import type { Router, VpnAccount } from '../generated/prisma/client.js';
 import type { SessionState } from '../generated/prisma/enums.js';
 import type { Tx } from '../db/client.js';
 import { newDecisionToken } from '../crypto/tokens.js';
@@ -14,14 +15,38 @@ import { bannableAddress, normalizeCallerId, type PppHookClaim } from './hookCla
 import type { DomainDeps, RouterGateway } from './ports.js';
 import { nextState, OPEN_STATES, type SessionEvent } from './sessionStateMachine.js';
 
-export type PppUpResult =
+export type ConnectionUpResult =
   | { status: 'pending'; sessionId: string }
   | { status: 'duplicate'; sessionId: string; state: SessionState }
   | { status: 'banned'; sessionId: string; banExpiresAt: Date }
   | { status: 'unknown-account' }
   | { status: 'account-disabled' };
+export type PppUpResult = ConnectionUpResult;
 
-export type PppDownResult = { status: 'closed'; sessionIds: string[] } | { status: 'no-session' };
+export type ConnectionDownResult = { status: 'closed'; sessionIds: string[] } | { status: 'no-session' };
+export type PppDownResult = ConnectionDownResult;
+
+/**
+ * A new VPN connection of a known account, whoever noticed it: the PPP on-up hook (a claim the
+ * router's script makes) or the WireGuard watcher (what Warden itself read off the router).
+ */
+export interface ConnectionClaim {
+  account: VpnAccount;
+  /** The client's public source: an IP address, or a MAC for PPPoE. */
+  callerId: string;
+  /** The client's address inside the VPN; this is what the address lists hold. */
+  address: string;
+  service?: string | null;
+  interface?: string | null;
+  /**
+   * True only when Warden read the connection off the router itself (the WireGuard watcher).
+   * The session is then born verified: the prompt is queued at once, and a pending routerSync
+   * sandboxes the address, because no router script has done that. A hook's claim is never
+   * verified here; `session.verify` checks it against the router before anyone is asked, and
+   * until then it must not touch the address lists (a leaked token must not be able to).
+   */
+  verified?: boolean;
+}
 
 export type DecisionOutcome =
   | 'approved'
@@ -112,72 +137,101 @@ async function countUnconfirmedAttempt(
 }
 
 export async function reportPppUp(deps: DomainDeps, router: Router, claim: PppHookClaim): Promise<PppUpResult> {
-  const now = deps.now();
   const result = await deps.db.$transaction(async (tx): Promise<PppUpResult> => {
     const account = await tx.vpnAccount.findUnique({
       where: { routerId_username: { routerId: router.id, username: claim.user } },
     });
-    const base = { actor: routerActor(router), routerId: router.id };
     if (!account || account.kind !== 'ppp') {
-      await audit(tx, { ...base, action: 'login.unknown-account', detail: { user: claim.user, address: claim.address } });
+      await audit(tx, { actor: routerActor(router), routerId: router.id, action: 'login.unknown-account', detail: { user: claim.user, address: claim.address } });
       return { status: 'unknown-account' };
     }
-    if (account.disabled) {
-      await audit(tx, { ...base, action: 'login.account-disabled', personId: account.personId, detail: { user: claim.user } });
-      return { status: 'account-disabled' };
-    }
-    // Serialise concurrent hooks for the same account (e.g. a router retrying a slow call).
-    await tx.$queryRaw`SELECT id FROM vpn_accounts WHERE id = ${account.id}::uuid FOR UPDATE`;
-
-    const open = await tx.connectionSession.findMany({
-      where: { routerId: router.id, sessionAddress: claim.address, state: { in: OPEN_STATES } },
+    return reportConnectionUpInTx(deps, tx, router, {
+      account,
+      callerId: claim.callerId,
+      address: claim.address,
+      service: claim.service || null,
+      interface: claim.interface || null,
     });
-    const same = open.find((s) => s.accountId === account.id && s.callerId === claim.callerId);
-    if (same) {
-      await audit(tx, { ...base, action: 'login.duplicate', sessionId: same.id, personId: account.personId });
-      // The repeated up-hook put the address back into the sandbox; re-sync so an approved
-      // session leaves it again.
-      if (same.state === 'approved') await enqueueAfterCommit(tx, 'session.routerSync', { sessionId: same.id });
-      return { status: 'duplicate', sessionId: same.id, state: same.state };
-    }
-    // The address now belongs to a new connection: whatever an earlier holder was allowed
-    // must not carry over to it.
-    for (const stale of open) {
-      await closeSession(deps, tx, stale.id, 'superseded', routerActor(router));
-    }
-
-    const ban = await activeBan(tx, router.id, bannableAddress(claim.callerId) ?? claim.callerId, now);
-    const session = await tx.connectionSession.create({
-      data: {
-        routerId: router.id,
-        accountId: account.id,
-        service: claim.service || null,
-        callerId: claim.callerId,
-        sessionAddress: claim.address,
-        interfaceName: claim.interface || null,
-        decisionToken: newDecisionToken(),
-        expiresAt: new Date(now.getTime() + deps.policy.approvalTimeoutMs),
-        ...(ban ? { state: 'closed', closedAt: now, closeReason: 'source-banned', routerEffect: 'queued' } : {}),
-      },
-    });
-    if (ban) {
-      await audit(tx, { ...base, action: 'login.banned-source', sessionId: session.id, personId: account.personId, detail: { banId: ban.id } });
-      await enqueueAfterCommit(tx, 'session.routerSync', { sessionId: session.id });
-      return { status: 'banned', sessionId: session.id, banExpiresAt: ban.expiresAt };
-    }
-    await audit(tx, {
-      ...base,
-      action: 'login.reported',
-      sessionId: session.id,
-      personId: account.personId,
-      detail: { user: claim.user, callerId: claim.callerId, address: claim.address, service: claim.service ?? null },
-    });
-    await enqueueAfterCommit(tx, 'session.verify', { sessionId: session.id });
-    await enqueueAfterCommit(tx, 'session.expire', { sessionId: session.id }, { runAt: session.expiresAt });
-    return { status: 'pending', sessionId: session.id };
   });
   deps.afterCommit();
   return result;
+}
+
+/**
+ * A new connection of `claim.account` on `router`: creates the pending session inside the
+ * caller's transaction and queues what follows through the outbox. The caller commits and then
+ * calls `deps.afterCommit()`. Shared by the PPP up-hook and the WireGuard watcher, which must
+ * write its own state change in the same transaction.
+ */
+export async function reportConnectionUpInTx(deps: DomainDeps, tx: Tx, router: Router, claim: ConnectionClaim): Promise<ConnectionUpResult> {
+  const now = deps.now();
+  const { account } = claim;
+  const base = { actor: routerActor(router), routerId: router.id };
+  const who = account.username ? { user: account.username } : { publicKey: account.wgPublicKey };
+  if (account.disabled) {
+    await audit(tx, { ...base, action: 'login.account-disabled', personId: account.personId, detail: who });
+    return { status: 'account-disabled' };
+  }
+  // Serialise concurrent reports for the same account (e.g. a router retrying a slow call).
+  await tx.$queryRaw`SELECT id FROM vpn_accounts WHERE id = ${account.id}::uuid FOR UPDATE`;
+
+  const open = await tx.connectionSession.findMany({
+    where: { routerId: router.id, sessionAddress: claim.address, state: { in: OPEN_STATES } },
+  });
+  // A repeated PPP up-hook is the router retrying the same login. The WireGuard watcher reports
+  // a connection only on the account's offline -> online change, under the account's row lock,
+  // so a session still open then belongs to an earlier connection and is superseded below.
+  const same = account.kind === 'ppp' ? open.find((s) => s.accountId === account.id && s.callerId === claim.callerId) : undefined;
+  if (same) {
+    await audit(tx, { ...base, action: 'login.duplicate', sessionId: same.id, personId: account.personId });
+    // The repeated up-hook put the address back into the sandbox; re-sync so an approved
+    // session leaves it again.
+    if (same.state === 'approved') await enqueueAfterCommit(tx, 'session.routerSync', { sessionId: same.id });
+    return { status: 'duplicate', sessionId: same.id, state: same.state };
+  }
+  // The address now belongs to a new connection: whatever an earlier holder was allowed
+  // must not carry over to it.
+  for (const stale of open) {
+    await closeSession(deps, tx, stale.id, 'superseded', routerActor(router));
+  }
+
+  const ban = await activeBan(tx, router.id, bannableAddress(claim.callerId) ?? claim.callerId, now);
+  const verified = Boolean(claim.verified) && !ban;
+  const session = await tx.connectionSession.create({
+    data: {
+      routerId: router.id,
+      accountId: account.id,
+      service: claim.service || null,
+      callerId: claim.callerId,
+      sessionAddress: claim.address,
+      interfaceName: claim.interface || null,
+      decisionToken: newDecisionToken(),
+      expiresAt: new Date(now.getTime() + deps.policy.approvalTimeoutMs),
+      ...(verified ? { verifiedAt: now, routerEffect: 'queued' } : {}),
+      ...(ban ? { state: 'closed', closedAt: now, closeReason: 'source-banned', routerEffect: 'queued' } : {}),
+    },
+  });
+  if (ban) {
+    await audit(tx, { ...base, action: 'login.banned-source', sessionId: session.id, personId: account.personId, detail: { banId: ban.id } });
+    await enqueueAfterCommit(tx, 'session.routerSync', { sessionId: session.id });
+    return { status: 'banned', sessionId: session.id, banExpiresAt: ban.expiresAt };
+  }
+  await audit(tx, {
+    ...base,
+    action: 'login.reported',
+    sessionId: session.id,
+    personId: account.personId,
+    detail: { ...who, callerId: claim.callerId, address: claim.address, service: claim.service || null },
+  });
+  if (verified) {
+    await audit(tx, { actor: 'system', action: 'login.verified', routerId: router.id, sessionId: session.id, personId: account.personId });
+    await enqueueAfterCommit(tx, 'session.routerSync', { sessionId: session.id });
+    await enqueueAfterCommit(tx, 'session.prompt', { sessionId: session.id });
+  } else {
+    await enqueueAfterCommit(tx, 'session.verify', { sessionId: session.id });
+  }
+  await enqueueAfterCommit(tx, 'session.expire', { sessionId: session.id }, { runAt: session.expiresAt });
+  return { status: 'pending', sessionId: session.id };
 }
 
 /** Closes an open session inside `tx` and queues router cleanup and the chat update. */
@@ -206,22 +260,40 @@ async function closeSession(deps: DomainDeps, tx: Tx, sessionId: string, reason:
 
 export async function reportPppDown(deps: DomainDeps, router: Router, claim: PppHookClaim): Promise<PppDownResult> {
   const result = await deps.db.$transaction(async (tx): Promise<PppDownResult> => {
-    const open = await tx.connectionSession.findMany({
-      where: {
-        routerId: router.id,
-        sessionAddress: claim.address,
-        state: { in: OPEN_STATES },
-        account: { username: claim.user },
-      },
+    const account = await tx.vpnAccount.findUnique({
+      where: { routerId_username: { routerId: router.id, username: claim.user } },
     });
-    const closed: string[] = [];
-    for (const s of open) {
-      if (await closeSession(deps, tx, s.id, 'disconnected', routerActor(router))) closed.push(s.id);
-    }
-    return closed.length ? { status: 'closed', sessionIds: closed } : { status: 'no-session' };
+    if (!account) return { status: 'no-session' };
+    return reportConnectionDownInTx(deps, tx, router, { accountId: account.id, address: claim.address });
   });
   deps.afterCommit();
   return result;
+}
+
+/**
+ * The account's connection ended (PPP down-hook, or a WireGuard peer idle past the limit):
+ * closes its open sessions (at `address`, when given) inside the caller's transaction and queues
+ * router cleanup and the chat update. The caller commits and calls `deps.afterCommit()`.
+ */
+export async function reportConnectionDownInTx(
+  deps: DomainDeps,
+  tx: Tx,
+  router: Router,
+  args: { accountId: string; address?: string },
+): Promise<ConnectionDownResult> {
+  const open = await tx.connectionSession.findMany({
+    where: {
+      routerId: router.id,
+      accountId: args.accountId,
+      state: { in: OPEN_STATES },
+      ...(args.address !== undefined ? { sessionAddress: args.address } : {}),
+    },
+  });
+  const closed: string[] = [];
+  for (const s of open) {
+    if (await closeSession(deps, tx, s.id, 'disconnected', routerActor(router))) closed.push(s.id);
+  }
+  return closed.length ? { status: 'closed', sessionIds: closed } : { status: 'no-session' };
 }
 
 /**
@@ -234,6 +306,10 @@ export async function verifySession(deps: DomainDeps, routers: RouterGateway, se
     include: { account: true, router: true },
   });
   if (!session || session.state !== 'pending' || session.verifiedAt) return 'skipped';
+  // Only PPP sessions start from a claim. WireGuard sessions are created verified by the watcher,
+  // which read the peer's handshake off the router itself (wireguardWatch.ts); one that somehow
+  // lacks verifiedAt must not be rejected here for having no /ppp/active row.
+  if (session.account.kind !== 'ppp') return 'skipped';
   const username = session.account.username ?? '';
   const ops = await routers.forRouter(session.routerId);
   const active = await ops.findPppActive({ name: username });

@@ -1,7 +1,9 @@
-// Validation of what a router's PPP up/down hook claims. Everything arriving over HTTP is parsed
-// here into typed values; anything odd is refused with a message naming the field.
+// Validation of what a router's hooks claim (PPP up/down, WireGuard handshakes). Everything
+// arriving over HTTP is parsed here into typed values; anything odd is refused with a message
+// naming the field.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isWireguardKey } from '../router/wireguardKeys.js';
 
 const MAC = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/;
 export const PPP_USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
@@ -49,6 +51,27 @@ export const PppHookBody = z
   .strict();
 
 export type PppHookClaim = z.infer<typeof PppHookBody>;
+
+/** Longest last-handshake age worth sending (RouterOS shows weeks; beyond a year is noise). */
+const MAX_HANDSHAKE_AGE_SECONDS = 366 * 86_400;
+
+/** What the router's WireGuard watch script (wireguard-watch.rsc) reports for one peer. */
+export const WireguardHandshakeBody = z
+  .object({
+    publicKey: z.string().max(64).refine(isWireguardKey, 'must be a WireGuard public key (base64 of 32 bytes, 44 characters)'),
+    /** current-endpoint-address, optionally with :port; empty when the router has none. */
+    endpoint: z
+      .string()
+      .max(64)
+      .transform(normalizeCallerId)
+      .refine((v) => v === '' || isIP(v) !== 0, 'must be an IP address (optionally with :port) or empty')
+      .optional(),
+    /** Seconds since the last handshake; absent or null when there never was one. */
+    lastHandshakeSeconds: z.number().int().min(0).max(MAX_HANDSHAKE_AGE_SECONDS).nullable().optional(),
+  })
+  .strict();
+
+export type WireguardHandshakeClaim = z.infer<typeof WireguardHandshakeBody>;
 
 export function describeZodError(error: z.ZodError): string {
   return error.issues

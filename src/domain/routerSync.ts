@@ -2,11 +2,23 @@
 // replay "what happened" but converges on "what should be", so it can be retried, run again when
 // a router link returns, or run twice without harm.
 //
+//   pending  -> (verified, i.e. WireGuard) address in the sandbox, out of the permit list;
+//               PPP's on-up script does this itself
 //   approved -> address in the permit list, out of the sandbox
 //   denied   -> source banned (address-list timeout), session disconnected, no permit
 //   expired  -> session disconnected (and the source banned if the streak hit the limit)
 //   closed   -> permit/sandbox entries removed unless a newer open session holds the address;
 //               disconnected too when it was closed because the source is banned
+//
+// WireGuard has no session to disconnect: RouterOS keeps no per-peer connection, only the last
+// handshake, and the peer itself is the device's configuration (removing it is deprovisioning, not
+// a deny). So for a WireGuard account "disconnect" means: the peer's address never enters (or
+// leaves) the permit list and stays sandboxed while the peer is online, and the endpoint's public
+// IP is cut off by the ban, where there is one (deny, or the Nth unanswered attempt): its
+// address-list entry with a timeout makes the raw rule drop every packet from it, handshakes
+// included, until the router lifts it. Once the watcher sees the peer offline, the sandbox entry
+// of a denied/expired session is cleaned up like a closed one. No PPP operation is ever called
+// for a WireGuard account (it has no username, and /ppp/active has no such session).
 import type { Db } from '../db/client.js';
 import { audit } from './audit.js';
 import { bannableAddress } from './hookClaims.js';
@@ -21,7 +33,14 @@ function loadForSync(db: Db, sessionId: string) {
   });
 }
 
+/** The name an address-list comment carries for the session's account. */
+function accountTag(account: SyncedSession['account']): string {
+  return account.username ?? account.wgPublicKey ?? account.id;
+}
+
+/** Ends a PPP session on the router; for WireGuard there is none (see the header). */
 async function disconnect(ops: RouterOps, session: SyncedSession): Promise<void> {
+  if (session.account.kind !== 'ppp') return;
   const rows = await ops.findPppActive({ name: session.account.username ?? '' });
   for (const row of rows) {
     if (row.address === session.sessionAddress && row.id) await ops.disconnectPpp(row.id);
@@ -41,6 +60,17 @@ async function applyBans(deps: DomainDeps, ops: RouterOps, session: SyncedSessio
   }
 }
 
+/** Removes the session's permit/sandbox entries unless another open session holds the address. */
+async function releaseAddress(deps: DomainDeps, ops: RouterOps, session: SyncedSession): Promise<void> {
+  const { sandboxList, permitList } = session.router;
+  const holders = await deps.db.connectionSession.findMany({
+    where: { routerId: session.routerId, sessionAddress: session.sessionAddress, state: { in: ['pending', 'approved'] }, id: { not: session.id } },
+    select: { state: true },
+  });
+  if (!holders.some((h) => h.state === 'approved')) await ops.removeFromAddressList(permitList, session.sessionAddress);
+  if (!holders.some((h) => h.state === 'pending')) await ops.removeFromAddressList(sandboxList, session.sessionAddress);
+}
+
 export async function syncSessionToRouter(deps: DomainDeps, routers: RouterGateway, sessionId: string): Promise<void> {
   // Serialise syncs of one session across workers and instances: a slow "permit" must not land
   // after a later "close" has already cleaned up.
@@ -55,11 +85,17 @@ export async function syncSessionToRouter(deps: DomainDeps, routers: RouterGatew
 
       switch (session.state) {
         case 'pending':
-          return; // nothing to do until a decision; the client stays sandboxed
+          // Only a verified session is put in the sandbox here: one the WireGuard watcher read off
+          // the router, where no on-up script did it. An unverified claim must not touch the lists.
+          // Fail closed: whatever permit an earlier connection of this address left is cleared.
+          if (!session.verifiedAt) return;
+          await ops.removeFromAddressList(permitList, address);
+          await ops.addToAddressList(sandboxList, address, { comment: `warden:sandbox:${accountTag(session.account)}` });
+          break;
         case 'approved':
           // Permit first, then leave the sandbox: never a moment with neither entry *and* an
           // approval, and a half-done sync is retried from the top.
-          await ops.addToAddressList(permitList, address, { comment: `warden:permit:${session.account.username ?? ''}` });
+          await ops.addToAddressList(permitList, address, { comment: `warden:permit:${accountTag(session.account)}` });
           await ops.removeFromAddressList(sandboxList, address);
           break;
         case 'denied':
@@ -67,18 +103,15 @@ export async function syncSessionToRouter(deps: DomainDeps, routers: RouterGatew
           await applyBans(deps, ops, session);
           await ops.removeFromAddressList(permitList, address);
           await disconnect(ops, session);
+          // A WireGuard peer stays sandboxed while it is online; once the watcher has seen it go
+          // offline it re-syncs this session and the entry goes (PPP's on-down script does that).
+          if (session.account.kind === 'wireguard' && !session.account.wgOnline) await releaseAddress(deps, ops, session);
           break;
-        case 'closed': {
+        case 'closed':
           if (session.closeReason === 'source-banned') await disconnect(ops, session);
           await applyBans(deps, ops, session);
-          const holders = await deps.db.connectionSession.findMany({
-            where: { routerId: session.routerId, sessionAddress: address, state: { in: ['pending', 'approved'] }, id: { not: session.id } },
-            select: { state: true },
-          });
-          if (!holders.some((h) => h.state === 'approved')) await ops.removeFromAddressList(permitList, address);
-          if (!holders.some((h) => h.state === 'pending')) await ops.removeFromAddressList(sandboxList, address);
+          await releaseAddress(deps, ops, session);
           break;
-        }
       }
       await deps.db.connectionSession.update({
         where: { id: sessionId },

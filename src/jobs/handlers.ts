@@ -8,6 +8,8 @@ import { audit } from '../domain/audit.js';
 import { deprovisionDevice, provisionDevice, recordProvisionFailure, removeStalePeer } from '../domain/devices.js';
 import { deliverDeviceConfig } from '../domain/delivery.js';
 import { notifyAdminsOfSignup, notifySignupOutcome } from '../domain/signup.js';
+import { relayTicketMessage, remindSupport, type SupportRelays, type SupportSettings } from '../support/desk.js';
+import { watchWireguardPeers } from '../domain/wireguardWatch.js';
 import type { JobContext, JobHandlers } from './runtime.js';
 
 /** A platform's "retry after N seconds" becomes a delay that does not use up an attempt. */
@@ -20,7 +22,12 @@ async function deliver<T>(ctx: JobContext, send: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createJobHandlers(deps: DomainDeps, routers: RouterGateway, channels: ChatChannels): JobHandlers {
+export function createJobHandlers(
+  deps: DomainDeps,
+  routers: RouterGateway,
+  channels: ChatChannels,
+  support: { relays: SupportRelays; settings: SupportSettings } = { relays: {}, settings: { platforms: [], members: [], remindAfterMs: 1_800_000, messagesPerMinute: 6 } },
+): JobHandlers {
   return {
     'session.verify': {
       run: ({ sessionId }) => verifySession(deps, routers, sessionId),
@@ -65,6 +72,15 @@ export function createJobHandlers(deps: DomainDeps, routers: RouterGateway, chan
     },
     'signup.notifyOutcome': {
       run: ({ requestId }, ctx) => deliver(ctx, () => notifySignupOutcome(deps, channels, requestId)),
+    },
+    'support.relay': {
+      run: ({ messageId }, ctx) => deliver(ctx, () => relayTicketMessage(deps, support.relays, channels, messageId)),
+    },
+    'support.remind': {
+      run: (_payload, ctx) => deliver(ctx, () => remindSupport(deps, support.relays, support.settings)),
+    },
+    'router.watchWireguard': {
+      run: ({ routerId }) => watchWireguardPeers(deps, routers, routerId),
     },
   };
 }

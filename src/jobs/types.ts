@@ -25,6 +25,12 @@ export interface JobPayloads {
   'signup.notifyAdmins': { requestId: string };
   /** Tell the requester and the admins how a signup request was decided. */
   'signup.notifyOutcome': { requestId: string };
+  /** Carry a stored ticket message to the other side (support place or the user's chat). */
+  'support.relay': { messageId: string };
+  /** Remind support of tickets waiting too long (enqueued by the cron schedule). */
+  'support.remind': { slot: string };
+  /** Read a router's WireGuard peers and bring its WireGuard accounts up or down. */
+  'router.watchWireguard': { routerId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -38,9 +44,12 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'device.provision': 'router',
   'device.deprovision': 'router',
   'device.removePeer': 'router',
+  'router.watchWireguard': 'router',
   'device.deliver': 'notify',
   'signup.notifyAdmins': 'notify',
   'signup.notifyOutcome': 'notify',
+  'support.relay': 'notify',
+  'support.remind': 'timers',
   'session.expire': 'timers',
   'session.prompt': 'notify',
   'session.notifyOutcome': 'notify',

@@ -51,6 +51,7 @@ export const HELP_TEXT =
   '/signup [CODE] — join with an invite code, or ask an admin\n' +
   '/devices — your devices; /adddevice wireguard|ppp NAME — add one\n' +
   '/config NAME — send a configuration again; /rotate NAME — new keys; /remove NAME — delete\n' +
+  '/faq — frequent questions; /support — talk to the support team; /ticket — your ticket\n' +
   '/help — this message';
 
 type PersonSummary = NonNullable<Awaited<ReturnType<typeof describePerson>>>;

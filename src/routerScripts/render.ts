@@ -26,12 +26,30 @@ export interface RouterScriptParams {
   apiGroup?: string;
   /** The address Warden connects to the router's API from. Defaults to wardenUrl's host when that is an IP. */
   wardenAddress?: string;
+  /**
+   * Also render the WireGuard handshake watch, the router-side alternative to Warden's API poll
+   * (RouterOS 7.12+): the WireGuard interface to watch, how often the router's scheduler runs the
+   * script, and Warden's idle limit (WIREGUARD_IDLE_SECONDS).
+   */
+  wireguard?: RouterScriptWireguardParams;
+}
+
+export interface RouterScriptWireguardParams {
+  interface: string;
+  /** Seconds between runs, 5-3600 (default 10). */
+  intervalSeconds?: number;
+  /** Seconds without a handshake after which a peer counts as gone, 60-3600 (default 180). */
+  idleSeconds?: number;
 }
 
 export interface RenderedRouterScripts {
   setup: string;
   onUp: string;
   onDown: string;
+  /** wireguard-watch.rsc filled in: what the scheduler runs (only with the `wireguard` option). */
+  wireguardWatch?: string;
+  /** wireguard-watch-setup.rsc: installs wireguardWatch and its scheduler entry (same condition). */
+  wireguardWatchSetup?: string;
 }
 
 export const ROUTER_SCRIPT_DEFAULTS = {
@@ -40,6 +58,8 @@ export const ROUTER_SCRIPT_DEFAULTS = {
   pppProfile: 'default-encryption',
   apiUser: 'warden',
   apiGroup: 'warden-api',
+  wireguardIntervalSeconds: 10,
+  wireguardIdleSeconds: 180,
 } as const;
 
 export type RouterScriptParamName = keyof RouterScriptParams;
@@ -56,12 +76,14 @@ export interface RouterScriptPlaceholder {
 const SETUP = 'setup.rsc';
 const ON_UP = 'ppp-on-up.rsc';
 const ON_DOWN = 'ppp-on-down.rsc';
+const WG_WATCH = 'wireguard-watch.rsc';
+const WG_WATCH_SETUP = 'wireguard-watch-setup.rsc';
 
 /** Every placeholder the templates use, for docs and for the CLI's help. */
 export const ROUTER_SCRIPT_PLACEHOLDERS: readonly RouterScriptPlaceholder[] = [
-  { name: 'ROUTER_NAME', param: 'routerName', templates: [SETUP, ON_UP, ON_DOWN], description: "Warden's name for the router; part of the hook URLs." },
-  { name: 'WARDEN_URL', param: 'wardenUrl', templates: [ON_UP, ON_DOWN], description: 'Base URL of Warden as the router reaches it (no trailing slash).' },
-  { name: 'HOOK_TOKEN', param: 'hookToken', templates: [ON_UP, ON_DOWN], description: "The router's hook bearer token." },
+  { name: 'ROUTER_NAME', param: 'routerName', templates: [SETUP, ON_UP, ON_DOWN, WG_WATCH, WG_WATCH_SETUP], description: "Warden's name for the router; part of the hook URLs." },
+  { name: 'WARDEN_URL', param: 'wardenUrl', templates: [ON_UP, ON_DOWN, WG_WATCH], description: 'Base URL of Warden as the router reaches it (no trailing slash).' },
+  { name: 'HOOK_TOKEN', param: 'hookToken', templates: [ON_UP, ON_DOWN, WG_WATCH], description: "The router's hook bearer token." },
   { name: 'SANDBOX_LIST', param: 'sandboxList', templates: [SETUP, ON_UP, ON_DOWN], description: 'Address list of sessions waiting for a decision.' },
   { name: 'PERMIT_LIST', param: 'permitList', templates: [SETUP, ON_UP, ON_DOWN], description: 'Address list of approved sessions (filled by Warden over the API).' },
   { name: 'BAN_LIST', param: 'banList', templates: [SETUP], description: 'Address list of banned caller IPs (entries with a timeout).' },
@@ -71,10 +93,14 @@ export const ROUTER_SCRIPT_PLACEHOLDERS: readonly RouterScriptPlaceholder[] = [
   { name: 'API_USER', param: 'apiUser', templates: [SETUP], description: "Warden's RouterOS API user." },
   { name: 'API_GROUP', param: 'apiGroup', templates: [SETUP], description: "The API user's group (policy read,write,api)." },
   { name: 'WARDEN_ADDRESS', param: 'wardenAddress', templates: [SETUP], description: 'Address allowed to log in to the API services as the API user.' },
-  { name: 'FETCH_CHECK_CERTIFICATE', param: null, templates: [ON_UP, ON_DOWN], description: '"check-certificate=yes" for an https Warden URL, empty for http.' },
+  { name: 'FETCH_CHECK_CERTIFICATE', param: null, templates: [ON_UP, ON_DOWN, WG_WATCH], description: '"check-certificate=yes" for an https Warden URL, empty for http.' },
   { name: 'VPN_POOL_NOTE', param: null, templates: [SETUP], description: 'A comment, or a warning when the VPN pool is the default.' },
   { name: 'ON_UP_SOURCE', param: null, templates: [SETUP], description: 'ppp-on-up.rsc, filled in and quoted as a RouterOS string.' },
   { name: 'ON_DOWN_SOURCE', param: null, templates: [SETUP], description: 'ppp-on-down.rsc, filled in and quoted as a RouterOS string.' },
+  { name: 'WG_INTERFACE', param: 'wireguard', templates: [WG_WATCH, WG_WATCH_SETUP], description: 'The WireGuard interface whose peers the watch reports.' },
+  { name: 'WG_WATCH_INTERVAL', param: 'wireguard', templates: [WG_WATCH, WG_WATCH_SETUP], description: 'Seconds between runs of the WireGuard watch.' },
+  { name: 'WG_IDLE_SECONDS', param: 'wireguard', templates: [WG_WATCH], description: "Warden's WireGuard idle limit in seconds (WIREGUARD_IDLE_SECONDS)." },
+  { name: 'WG_WATCH_SOURCE', param: null, templates: [WG_WATCH_SETUP], description: 'wireguard-watch.rsc, filled in and quoted as a RouterOS string.' },
 ];
 
 /** A parameter that cannot go into a router script; `field` names it. */
@@ -191,6 +217,13 @@ function checkCidr(field: string, value: unknown): string {
     throw new RouterScriptParamError(field, `has host bits set; did you mean ${dotted}/${prefix}? (got ${describe(v)})`);
   }
   return v;
+}
+
+function checkWholeNumber(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RouterScriptParamError(field, `must be a whole number from ${min} to ${max} (got ${typeof value === 'number' ? String(value) : describe(value)})`);
+  }
+  return value;
 }
 
 function checkIpAddress(field: string, value: unknown): string {
@@ -329,5 +362,22 @@ export function renderRouterScripts(params: RouterScriptParams): RenderedRouterS
     ON_DOWN_SOURCE: quoteRouterOsString(withoutComments(onDown)),
   });
 
-  return { setup, onUp, onDown };
+  if (params.wireguard === undefined) return { setup, onUp, onDown };
+  const wg: unknown = params.wireguard;
+  if (typeof wg !== 'object' || wg === null) throw new RouterScriptParamError('wireguard', `must be an object, got ${describe(wg)}`);
+  const { interface: wgInterface, intervalSeconds, idleSeconds } = wg as Record<string, unknown>;
+  const watchValues: Record<string, string> = {
+    ...hookValues,
+    WG_INTERFACE: checkRouterOsName('wireguard.interface', wgInterface),
+    WG_WATCH_INTERVAL: String(checkWholeNumber('wireguard.intervalSeconds', intervalSeconds ?? ROUTER_SCRIPT_DEFAULTS.wireguardIntervalSeconds, 5, 3600)),
+    WG_IDLE_SECONDS: String(checkWholeNumber('wireguard.idleSeconds', idleSeconds ?? ROUTER_SCRIPT_DEFAULTS.wireguardIdleSeconds, 60, 3600)),
+  };
+  const wireguardWatch = fill(WG_WATCH, read(WG_WATCH), watchValues);
+  const wireguardWatchSetup = fill(WG_WATCH_SETUP, read(WG_WATCH_SETUP), {
+    ROUTER_NAME: routerName,
+    WG_INTERFACE: watchValues.WG_INTERFACE!,
+    WG_WATCH_INTERVAL: watchValues.WG_WATCH_INTERVAL!,
+    WG_WATCH_SOURCE: quoteRouterOsString(withoutComments(wireguardWatch)),
+  });
+  return { setup, onUp, onDown, wireguardWatch, wireguardWatchSetup };
 }

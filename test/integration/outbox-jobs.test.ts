@@ -146,6 +146,9 @@ test('a delayed job does not run before its time; retryLater does not use up att
     'device.removePeer': { run: async () => {} },
     'signup.notifyAdmins': { run: async () => {} },
     'signup.notifyOutcome': { run: async () => {} },
+    'support.relay': { run: async () => {} },
+    'support.remind': { run: async () => {} },
+    'router.watchWireguard': { run: async () => {} },
   };
   const workers = startWorkers({ redisUrl, prefix, handlers, settings, logger });
   try {

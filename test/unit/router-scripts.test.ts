@@ -15,7 +15,7 @@ import {
   routerScriptTemplateDir,
   type RouterScriptParams,
 } from '../../src/routerScripts/render.js';
-import { LIST_NAME, PppHookBody, ROUTER_NAME } from '../../src/domain/hookClaims.js';
+import { LIST_NAME, PppHookBody, ROUTER_NAME, WireguardHandshakeBody } from '../../src/domain/hookClaims.js';
 import { newHookToken } from '../../src/crypto/tokens.js';
 
 const TOKEN = 'wdn_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr';
@@ -161,6 +161,12 @@ function buildBody(script: string, vars: Record<string, string>): string {
           const name = m[1]!;
           assert.ok(name in vars, `no test value for $${name}`);
           value += jsonEscapeLikeRouterOs(vars[name]!);
+          expr = expr.slice(m[0].length);
+        } else if ((m = /^\$([A-Za-z]+)\b/.exec(expr))) {
+          // A variable concatenated as it is (values the router produces that need no escaping).
+          const name = m[1]!;
+          assert.ok(name in vars, `no test value for $${name}`);
+          value += vars[name]!;
           expr = expr.slice(m[0].length);
         } else {
           assert.fail(`cannot read operand at: ${expr}`);
@@ -406,6 +412,113 @@ describe('renderRouterScripts', () => {
   });
 });
 
+describe('WireGuard handshake watch script', () => {
+  const KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+  const out = renderRouterScripts({ ...SAMPLE, wireguard: { interface: 'wg-warden', intervalSeconds: 20, idleSeconds: 240 } });
+  const watch = out.wireguardWatch!;
+  const install = out.wireguardWatchSetup!;
+
+  it('is rendered only when asked for', () => {
+    assert.deepEqual(Object.keys(renderRouterScripts(SAMPLE)).sort(), ['onDown', 'onUp', 'setup']);
+    assert.equal(typeof watch, 'string');
+    assert.equal(typeof install, 'string');
+    for (const text of [watch, install]) assert.deepEqual(text.match(PLACEHOLDER), null);
+    // The PPP scripts do not change with the option.
+    const plain = renderRouterScripts(SAMPLE);
+    assert.equal(out.setup, plain.setup);
+    assert.equal(out.onUp, plain.onUp);
+  });
+
+  it('reports the peers of the interface to the handshake hook, with the token', () => {
+    assert.equal(lineWith(watch, ':local hookUrl').trim(), ':local hookUrl "https://warden.example.com/hooks/v1/routers/office-1/wireguard/handshake"');
+    assert.equal(lineWith(watch, ':local hookHeaders').trim(), `:local hookHeaders "Content-Type: application/json,Authorization: Bearer ${TOKEN}"`);
+    lineWith(watch, ':foreach peer in=[/interface wireguard peers find where interface="wg-warden" disabled=no] do={');
+    lineWith(watch, ':set peerHandshake [/interface wireguard peers get $peer last-handshake]');
+    lineWith(watch, ':set peerEndpoint [:tostr [/interface wireguard peers get $peer current-endpoint-address]]');
+    assert.equal(lineWith(watch, ':local interval').trim(), ':local interval 20');
+    assert.equal(lineWith(watch, ':local idle').trim(), ':local idle 240');
+    const fetch = lineWith(watch, '/tool fetch');
+    for (const part of ['url=$hookUrl', 'http-method=post', 'http-header-field=$hookHeaders', 'http-data=$body', 'output=none']) {
+      assert.ok(fetch.includes(part), `fetch lacks ${part}: ${fetch}`);
+    }
+    assert.match(fetch, /check-certificate=yes\s*$/);
+    // A failed fetch is logged, never stops the loop over the other peers.
+    const lines = watch.split('\n');
+    const at = lines.findIndex((l) => l.trimStart().startsWith('/tool fetch'));
+    assert.equal(lines[at - 1]!.trim(), ':do {');
+    assert.ok(lines[at + 1]!.trim().startsWith('} on-error={'));
+    // http: no certificate option.
+    const plain = renderRouterScripts({ ...SAMPLE, wardenUrl: 'http://192.0.2.10:8080', wireguard: { interface: 'wg0' } });
+    assert.equal(withoutComments(plain.wireguardWatch!).includes('check-certificate='), false);
+  });
+
+  it('only counts a real handshake, in seconds', () => {
+    // A never-handshaken peer has no last-handshake: skipped. The time becomes seconds with :tonum.
+    lineWith(watch, ':if ([:typeof $peerHandshake] = "time") do={');
+    lineWith(watch, ':local peerSeconds [:tonum $peerHandshake]');
+    lineWith(watch, ':local fresh ($peerSeconds <= ($interval + $slack))');
+    lineWith(watch, ':local wentQuiet (($peerSeconds > $idle) && ($peerSeconds <= ($idle + $interval + $slack)))');
+    lineWith(watch, ':if ($fresh || $wentQuiet) do={');
+  });
+
+  it('builds a JSON body the hook API accepts', () => {
+    const vars = { peerKey: KEY, peerEndpoint: '198.51.100.7', peerSeconds: '12' };
+    const json = JSON.parse(buildBody(watch, vars));
+    assert.deepEqual(json, { publicKey: KEY, endpoint: '198.51.100.7', lastHandshakeSeconds: 12 });
+    const parsed = WireguardHandshakeBody.safeParse(json);
+    assert.ok(parsed.success, parsed.success ? '' : parsed.error.message);
+    // No endpoint known: an empty string still satisfies the API.
+    assert.ok(WireguardHandshakeBody.safeParse(JSON.parse(buildBody(watch, { ...vars, peerEndpoint: '' }))).success);
+    assert.ok(WireguardHandshakeBody.safeParse(JSON.parse(buildBody(watch, { ...vars, peerEndpoint: '2001:db8::7' }))).success);
+  });
+
+  it('installs the script exactly, minus comments, with a scheduler entry, after its checks', () => {
+    assert.equal(quotedAttribute(install, '/system script add name="warden-wireguard-watch"', 'source'), withoutComments(watch));
+    const script = lineWith(install, '/system script add name="warden-wireguard-watch"');
+    assert.match(script, / policy=read,write,test /);
+    const scheduler = lineWith(install, '/system scheduler add name="warden-wireguard-watch"');
+    for (const part of ['interval=20s', 'policy=read,write,test', 'on-event="/system script run warden-wireguard-watch"']) {
+      assert.ok(scheduler.includes(part), `scheduler lacks ${part}: ${scheduler}`);
+    }
+    const code = withoutComments(install);
+    const at = (needle: string) => code.indexOf(needle);
+    // Re-runs replace both; the checks (RouterOS 7.12's :tonum of a time, the interface) come first.
+    assert.ok(at('/system scheduler remove [find where name="warden-wireguard-watch"]') < at('/system scheduler add'));
+    assert.ok(at('/system script remove [find where name="warden-wireguard-watch"]') < at('/system script add'));
+    for (const check of [':set canCount ([:tonum 00:01:00] = 60)', '/interface wireguard find where name="wg-warden"']) {
+      assert.ok(at(check) > 0 && at(check) < at('/system scheduler remove'), check);
+    }
+  });
+
+  it('is well-formed and safe to paste', () => {
+    const plain = renderRouterScripts({ ...SAMPLE, wardenUrl: 'http://[2001:db8::5]:8080/warden', wireguard: { interface: 'wg0' } });
+    for (const text of [watch, install, plain.wireguardWatch!, plain.wireguardWatchSetup!]) {
+      assert.deepEqual(checkBalance(text), []);
+      assert.match(text, /^[\x20-\x7e\n]*$/);
+      for (const l of text.split('\n')) assert.ok(!/(^|[^\\])\?/.test(l), l);
+    }
+  });
+
+  it('fills the interval and idle defaults', () => {
+    const d = renderRouterScripts({ ...SAMPLE, wireguard: { interface: 'wg0' } });
+    assert.equal(lineWith(d.wireguardWatch!, ':local interval').trim(), `:local interval ${ROUTER_SCRIPT_DEFAULTS.wireguardIntervalSeconds}`);
+    assert.equal(lineWith(d.wireguardWatch!, ':local idle').trim(), `:local idle ${ROUTER_SCRIPT_DEFAULTS.wireguardIdleSeconds}`);
+    lineWith(d.wireguardWatchSetup!, `interval=${ROUTER_SCRIPT_DEFAULTS.wireguardIntervalSeconds}s`);
+  });
+
+  it('refuses bad WireGuard options', () => {
+    const attacks = ['"', '$', ';', ' ', '\n', '"; /system reset-configuration #', '$[/system reboot]'];
+    for (const bad of ['', 'x'.repeat(65), ...attacks.map((a) => `wg0${a}`)]) {
+      expectParamError({ ...SAMPLE, wireguard: { interface: bad } }, 'wireguard.interface');
+    }
+    expectParamError({ ...SAMPLE, wireguard: { interface: 42 } }, 'wireguard.interface');
+    for (const v of [4, 3601, 1.5, '10', -1, Number.NaN]) expectParamError({ ...SAMPLE, wireguard: { interface: 'wg0', intervalSeconds: v } }, 'wireguard.intervalSeconds');
+    for (const v of [59, 3601, 120.5, '180']) expectParamError({ ...SAMPLE, wireguard: { interface: 'wg0', idleSeconds: v } }, 'wireguard.idleSeconds');
+    expectParamError({ ...SAMPLE, wireguard: 'wg0' }, 'wireguard');
+    expectParamError({ ...SAMPLE, wireguard: null }, 'wireguard');
+  });
+});
+
 describe('renderRouterScripts input checks', () => {
   const fields: Array<keyof RouterScriptParams> = [
     'routerName', 'wardenUrl', 'hookToken', 'sandboxList', 'permitList', 'banList', 'chatList', 'vpnPool', 'pppProfile', 'apiUser', 'apiGroup', 'wardenAddress',
@@ -468,7 +581,7 @@ describe('renderRouterScripts input checks', () => {
 });
 
 describe('router script templates', () => {
-  const files = ['setup.rsc', 'ppp-on-up.rsc', 'ppp-on-down.rsc'];
+  const files = ['setup.rsc', 'ppp-on-up.rsc', 'ppp-on-down.rsc', 'wireguard-watch.rsc', 'wireguard-watch-setup.rsc'];
   const used = new Map<string, Set<string>>();
   for (const file of files) {
     const text = readFileSync(join(routerScriptTemplateDir(), file), 'utf8');

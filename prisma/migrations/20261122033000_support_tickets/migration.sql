@@ -39,6 +39,7 @@ CREATE TABLE "ticket_messages" (
     "attachment_name" TEXT,
     "attachment" BYTEA,
     "support_message_id" TEXT,
+    "relayed_at" TIMESTAMPTZ(3),
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "ticket_messages_pkey" PRIMARY KEY ("id")
