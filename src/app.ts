@@ -23,6 +23,13 @@ import type { ChatChannels } from './domain/notifications.js';
 import { buildServer } from './api/server.js';
 import { RouterOps, RouterPool } from './router/index.js';
 import { TelegramBot } from '../bots/telegram/bot.js';
+import { TelegramSupportRelay } from '../bots/telegram/supportRelay.js';
+import { DiscordSupportRelay } from '../bots/discord/supportRelay.js';
+import cron from 'node-cron';
+import type { ChatPlatform } from './generated/prisma/enums.js';
+import { defaultKbDir, KnowledgeBase } from './support/knowledgeBase.js';
+import type { SupportContext } from './support/commands.js';
+import type { SupportRelays, SupportSettings } from './support/desk.js';
 import { DiscordBot } from '../bots/discord/bot.js';
 import { createDiscordRest, DiscordChannel } from '../bots/discord/channel.js';
 
@@ -99,21 +106,49 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
   const relay = new OutboxRelay(db, queues, logger.child({ component: 'outbox' }));
   const deps = createDomainDeps(config, db, { logger, afterCommit: () => relay.kick() });
 
-
   const stops: Array<() => Promise<void>> = [];
   const channels: ChatChannels = {};
+
+  // The support desk: where tickets go, who answers them, and the knowledge base (bots answer
+  // FAQs; workers relay tickets). The knowledge base reloads itself when its files change.
+  const supportPlatforms: ChatPlatform[] = [
+    ...(config.telegram.enabled && config.support.telegramChatId ? (['telegram'] as const) : []),
+    ...(config.discord.enabled && config.support.discordChannelId ? (['discord'] as const) : []),
+  ];
+  const supportSettings: SupportSettings = {
+    platforms: supportPlatforms,
+    members: config.support.members,
+    remindAfterMs: config.support.remindAfterMs,
+    messagesPerMinute: config.support.messagesPerMinute,
+  };
+  const kb = roles.has('bots')
+    ? await KnowledgeBase.load(defaultKbDir(config.support.kbDir ?? undefined), { logger: logger.child({ component: 'kb' }), watch: true }).catch((err: unknown) => {
+        logger.warn({ err: (err as Error).message }, 'knowledge base not loaded; questions go straight to support');
+        return null;
+      })
+    : null;
+  if (kb) stops.push(() => kb.close());
+  const supportContext: SupportContext = { deps, settings: supportSettings, kb };
+  const supportRelays: SupportRelays = {};
+
   let telegram: TelegramBot | null = null;
   if (config.telegram.enabled) {
-    telegram = new TelegramBot(config.telegram, deps, logger);
+    telegram = new TelegramBot(config.telegram, deps, logger, { context: supportContext, groupChatId: config.support.telegramChatId });
     channels.telegram = telegram.channel;
+    if (config.support.telegramChatId) supportRelays.telegram = new TelegramSupportRelay(telegram.channel, config.support.telegramChatId);
   }
   let discord: DiscordBot | null = null;
   if (config.discord.enabled) {
-    channels.discord = new DiscordChannel(createDiscordRest(config.discord.token, config.discord.apiRoot));
+    const rest = createDiscordRest(config.discord.token, config.discord.apiRoot);
+    channels.discord = new DiscordChannel(rest);
+    if (config.support.discordChannelId) supportRelays.discord = new DiscordSupportRelay(rest, config.support.discordChannelId);
     if (roles.has('bots')) {
       const lockRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
       lockRedis.on('error', () => {}); // a lost lock is reported by the bot
-      discord = new DiscordBot(config.discord, deps, logger, lockRedis, `${config.queuePrefix}:discord:gateway-lock`);
+      discord = new DiscordBot(config.discord, deps, logger, lockRedis, `${config.queuePrefix}:discord:gateway-lock`, {
+        context: supportContext,
+        channelId: config.support.discordChannelId,
+      });
       stops.push(async () => void lockRedis.disconnect());
     }
   }
@@ -125,7 +160,19 @@ export async function startWarden(config: Config, logger: Logger): Promise<Runni
   let pool: RouterPool | null = null;
   if (roles.has('worker')) {
     pool = routerPoolFor(db, box, config, logger);
-    const handlers = createJobHandlers(deps, routerGateway(pool, config.router.callTimeoutMs), channels);
+    const handlers = createJobHandlers(deps, routerGateway(pool, config.router.callTimeoutMs), channels, {
+      relays: supportRelays,
+      settings: supportSettings,
+    });
+    // Support reminders: node-cron only enqueues (one job per tick: instances ticking at the same
+    // second collapse into it); a worker does the check.
+    const reminders = cron.schedule(config.support.remindCron, () => {
+      const slot = String(Math.floor(Date.now() / 1000));
+      queues.timers
+        .add('support.remind', { slot }, { jobId: `support-remind-${slot}`, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 600 } })
+        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not enqueue the support reminder check'));
+    });
+    stops.push(async () => void (await reminders.stop()));
     workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.queuePrefix, handlers, settings, logger: logger.child({ component: 'jobs' }) });
     // When a router link comes back, re-queue everything still owed to it: nothing decided while
     // it was away is lost.

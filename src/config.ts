@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import cron from 'node-cron';
 
 export const ROLES = ['api', 'worker', 'bots'] as const;
 export type Role = (typeof ROLES)[number];
@@ -106,7 +107,7 @@ export const EnvSchema = z
         return members;
       }),
     SUPPORT_REMIND_MINUTES: z.coerce.number().min(0.05).max(10_080).default(30),
-    SUPPORT_REMIND_CRON: z.string().default('* * * * *'),
+    SUPPORT_REMIND_CRON: z.string().default('* * * * *').refine((v) => cron.validate(v), 'not a valid cron expression (node-cron syntax)'),
     SUPPORT_MESSAGES_PER_MINUTE: positiveInt(1, 600).default(6),
     KB_DIR: z.string().optional(),
   })

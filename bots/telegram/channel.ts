@@ -116,7 +116,12 @@ export class TelegramChannel implements ChatChannel {
     const reply = opts.replyTo ? { reply_parameters: { message_id: Number(opts.replyTo), allow_sending_without_reply: true } } : {};
     if (opts.attachment) {
       const { kind, filename, bytes } = opts.attachment;
-      const extra = { ...reply, caption: text.slice(0, 1024) };
+      // telegraf 4.16 drops object-valued fields it does not know from multipart uploads
+      // (reply_parameters among them), so the reply goes as the JSON string Telegram expects.
+      const extra = {
+        ...(opts.replyTo ? { reply_parameters: JSON.stringify(reply.reply_parameters) as never } : {}),
+        caption: text.slice(0, 1024),
+      };
       const input = Input.fromBuffer(bytes, filename);
       const sent = await this.call<{ message_id: number }>(chatId, () =>
         kind === 'photo' ? this.telegram.sendPhoto(chatId, input, extra) : this.telegram.sendDocument(chatId, input, extra),

@@ -242,11 +242,11 @@ export async function relayTicketMessage(deps: DomainDeps, relays: SupportRelays
       const opened = await relay.openTicket(ticketCard(ticket, await ticketContext(deps, ticket.personId)));
       supportChatId = opened.supportChatId;
       root = opened.messageId;
-      await deps.db.ticket.update({ where: { id: ticket.id }, data: { supportChatId } });
+      await deps.db.ticket.update({ where: { id: ticket.id }, data: { supportChatId, supportRootId: root } });
       // The card itself is part of the ticket's thread: a reply to it lands in the ticket.
       await deps.db.ticketMessage.create({ data: { ticketId: ticket.id, author: 'system', authorName: 'Warden', body: 'ticket opened', supportMessageId: opened.messageId, relayedAt: deps.now() } });
     } else {
-      root = (await deps.db.ticketMessage.findFirst({ where: { ticketId: ticket.id, supportMessageId: { not: null } }, orderBy: { createdAt: 'asc' } }))?.supportMessageId ?? undefined;
+      root = ticket.supportRootId ?? undefined;
     }
     if (message.author === 'user' || !supportMessageId) {
       const text = message.author === 'user' ? `#${ticket.number} ${ticket.displayName}: ${message.body || `(${attachment?.kind ?? 'empty'})`}` : message.body;
@@ -278,9 +278,8 @@ export async function remindSupport(deps: DomainDeps, relays: SupportRelays, set
     if (ticket.remindedAt && ticket.remindedAt >= ticket.lastUserAt) continue; // already reminded for this wait
     const relay = relays[ticket.supportPlatform];
     if (!relay) continue;
-    const root = await deps.db.ticketMessage.findFirst({ where: { ticketId: ticket.id, supportMessageId: { not: null } }, orderBy: { createdAt: 'asc' } });
     const minutes = Math.round((deps.now().getTime() - ticket.lastUserAt.getTime()) / 60_000);
-    await relay.post(ticket.supportChatId!, `⏰ Reminder: ticket #${ticket.number} (${ticket.displayName}) has been waiting for an answer for ${minutes} min.`, root?.supportMessageId ? { replyTo: root.supportMessageId } : {});
+    await relay.post(ticket.supportChatId!, `⏰ Reminder: ticket #${ticket.number} (${ticket.displayName}) has been waiting for an answer for ${minutes} min.`, ticket.supportRootId ? { replyTo: ticket.supportRootId } : {});
     await deps.db.ticket.update({ where: { id: ticket.id }, data: { remindedAt: deps.now() } });
     sent++;
   }

@@ -17,6 +17,7 @@ CREATE TABLE "tickets" (
     "subject" TEXT NOT NULL,
     "support_platform" "ChatPlatform" NOT NULL,
     "support_chat_id" TEXT,
+    "support_root_id" TEXT,
     "last_user_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "last_support_at" TIMESTAMPTZ(3),
     "reminded_at" TIMESTAMPTZ(3),
