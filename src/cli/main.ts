@@ -38,6 +38,7 @@ Routers
                                            register a router; prints its hook token once
   router list                              list routers
   router scripts <name> [--rotate-token | --token T] [--vpn-pool CIDR] [--warden-address IP] [--ppp-profile P]
+             [--wireguard-watch]
                                            print the RouterOS scripts filled in for this router
   router rotate-token <name>               issue a new hook token (the old one stops working)
   router set <name> [--vpn-host H] [--ppp-profile P] [--ppp-service any|l2tp|sstp|pptp|ovpn|pppoe]
@@ -170,6 +171,7 @@ async function run(argv: string[], config: Config, db: Db): Promise<void> {
           'vpn-pool': { type: 'string' },
           'warden-address': { type: 'string' },
           'ppp-profile': { type: 'string' },
+          'wireguard-watch': { type: 'boolean', default: false },
         },
       });
       const router = await findRouterByName(deps, required(positionals[0], '<name>'));
@@ -191,7 +193,14 @@ async function run(argv: string[], config: Config, db: Db): Promise<void> {
         ...(values['vpn-pool'] ? { vpnPool: values['vpn-pool'] } : {}),
         ...(values['warden-address'] ? { wardenAddress: values['warden-address'] } : {}),
         ...(values['ppp-profile'] ? { pppProfile: values['ppp-profile'] } : {}),
+        // The scheduler alternative to Warden polling WireGuard peers, for routers with an interface set.
+        ...(values['wireguard-watch'] && router.wgInterface
+          ? { wireguard: { interface: router.wgInterface, idleSeconds: Math.round(config.policy.wireguardIdleMs / 1000) } }
+          : {}),
       });
+      if (values['wireguard-watch'] && !router.wgInterface) {
+        throw new WardenError('invalid-input', `router "${router.name}" has no WireGuard interface (router set --wg-interface)`);
+      }
       if (values['rotate-token']) out(`# new hook token issued for "${router.name}"; the old one no longer works\n`);
       out('# ===== 1. setup (paste once, in a terminal on the router) =====');
       out(scripts.setup);
@@ -199,6 +208,10 @@ async function run(argv: string[], config: Config, db: Db): Promise<void> {
       out(scripts.onUp);
       out('# ===== 3. PPP profile on-down script =====');
       out(scripts.onDown);
+      if (scripts.wireguardWatchSetup) {
+        out('# ===== 4. WireGuard watch (optional: the router reports handshakes instead of Warden polling) =====');
+        out(scripts.wireguardWatchSetup);
+      }
       return;
     }
     case 'router rotate-token': {

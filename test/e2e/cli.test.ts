@@ -63,6 +63,24 @@ test('router scripts are printed filled in, and need a token', async () => {
   assert.match(bad.stderr, /token/i);
 });
 
+test('router set validates provisioning settings; scripts can include the WireGuard watch', async () => {
+  const bad = await runCli(['router', 'set', 'office', '--wg-pool', '10.66.0.0/40'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /prefix/);
+  const badHost = await runCli(['router', 'set', 'office', '--vpn-host', 'bad host!'], env);
+  assert.match(badHost.stderr, /vpn-host/);
+  const noWg = await runCli(['router', 'scripts', 'office', '--rotate-token', '--vpn-pool', '10.9.0.0/24', '--wireguard-watch'], env);
+  assert.equal(noWg.code, 2);
+  assert.match(noWg.stderr, /no WireGuard interface/);
+  assert.match(await runCliOk(['router', 'set', 'office', '--vpn-host', 'vpn.example.com', '--wg-interface', 'wg-warden', '--wg-pool', '10.66.0.0/24'], env), /wireguard wg-warden pool 10\.66\.0\.0\/24/);
+  const out = await runCliOk(['router', 'scripts', 'office', '--rotate-token', '--vpn-pool', '10.9.0.0/24', '--wireguard-watch'], env);
+  assert.match(out, /WireGuard watch/);
+  assert.match(out, /\/hooks\/v1\/routers\/office\/wireguard\/handshake/);
+  assert.match(out, /wg-warden/);
+  const invite = await runCliOk(['invite', 'create', '--router', 'office', '--uses', '3'], env);
+  assert.match(invite, /invite code: [A-Z2-9]{12} \(3 use\(s\), wireguard on office/);
+});
+
 test('people, accounts and link codes', async () => {
   const id = (await runCliOk(['person', 'add', 'Alice', 'Example'], env)).trim();
   assert.match(id, /^[0-9a-f-]{36}$/);
