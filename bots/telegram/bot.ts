@@ -52,8 +52,10 @@ export class TelegramBot {
             return await callApi(method, payload, options);
           } catch (err) {
             const retryAfter = err instanceof TelegramError && err.code === 429 ? (err.parameters?.retry_after ?? 1) : null;
-            if (retryAfter === null || retryAfter > 10 || attempt >= 4) throw err;
-            await new Promise((r) => setTimeout(r, retryAfter * 1000));
+            // Queued sends to the same chat compete for the same slots; a little jitter and a few
+            // more tries keep the answer from losing every round.
+            if (retryAfter === null || retryAfter > 10 || attempt >= 10) throw err;
+            await new Promise((r) => setTimeout(r, retryAfter * 1000 + Math.random() * 300));
           }
         }
       }) as typeof ctx.telegram.callApi;

@@ -34,6 +34,9 @@ async function buildView(deps: DomainDeps, session: LoadedSession): Promise<Sess
       : `Source ${ban.address} is banned until ${formatTime(ban.expiresAt, tz)}.`
     : undefined;
   let note: string | undefined;
+  // A WireGuard peer has no session the router could cut: a refused device stays sandboxed.
+  const isWireguard = session.account.kind === 'wireguard';
+  const cutOff = isWireguard ? 'The device stays blocked.' : 'Session disconnected.';
   switch (session.state) {
     case 'pending':
       note = `Waiting for your answer until ${formatTime(session.expiresAt, tz)}.`;
@@ -42,10 +45,10 @@ async function buildView(deps: DomainDeps, session: LoadedSession): Promise<Sess
       note = session.decidedAt ? `Approved at ${formatTime(session.decidedAt, tz)}.` : undefined;
       break;
     case 'denied':
-      note = ['Session disconnected.', banNote].filter(Boolean).join(' ');
+      note = [cutOff, banNote].filter(Boolean).join(' ');
       break;
     case 'expired':
-      note = ['No answer in time; session disconnected.', banNote].filter(Boolean).join(' ');
+      note = ['No answer in time.', cutOff, banNote].filter(Boolean).join(' ');
       break;
     case 'closed':
       note = [CLOSE_REASONS[session.closeReason ?? ''] ?? 'The session ended.', banNote].filter(Boolean).join(' ');
@@ -53,7 +56,8 @@ async function buildView(deps: DomainDeps, session: LoadedSession): Promise<Sess
   }
   return {
     sessionId: session.id,
-    account: session.account.username ?? session.account.wgPublicKey ?? session.accountId,
+    // WireGuard devices are shown by the name their owner gave them, not by their key.
+    account: isWireguard ? `${session.account.label || 'WireGuard device'} (WireGuard)` : (session.account.username ?? session.accountId),
     router: session.router.name,
     source: session.callerId,
     sessionAddress: session.sessionAddress,

@@ -3,7 +3,7 @@
 // a QR code that decodes to exactly that file) → more devices, resend, rotate, remove.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack } from '../support/stack.js';
+import { PERMIT, SANDBOX, Stack } from '../support/stack.js';
 import { eventually } from '../support/wardenProcess.js';
 import { decodeQrPng } from '../support/qr.js';
 import type { ChatUser, Platform } from '../support/chatDrivers.js';
@@ -15,7 +15,7 @@ let stack: Stack;
 let serverPublicKey: string;
 
 before(async () => {
-  stack = await Stack.start({ discord: true, env: { DEVICE_LIMIT: '2' }, router: { version: '7.18.2', users: [{ name: 'warden', password: 'router-secret', group: 'full' }] } });
+  stack = await Stack.start({ discord: true, env: { DEVICE_LIMIT: '2', WIREGUARD_POLL_SECONDS: '2' }, router: { version: '7.18.2', users: [{ name: 'warden', password: 'router-secret', group: 'full' }] } });
   serverPublicKey = stack.router.addWireguardInterface({ name: 'wg-warden', listenPort: 13231 }).publicKey;
   await stack.cli(['router', 'set', 'office', '--vpn-host', 'vpn.example.net', '--wg-interface', 'wg-warden', '--wg-pool', '10.66.0.0/24', '--wg-dns', '10.66.0.1', '--ppp-service', 'sstp']);
 });
@@ -62,6 +62,20 @@ for (const platform of ['telegram', 'discord'] as Platform[]) {
       const other = newUser(platform, `${name}2`);
       if (platform === 'telegram') await other.command('start');
       assert.match(await other.command('signup', { code }), /not valid/);
+    });
+
+    test('a WireGuard handshake is gated like a PPP login: sandboxed, prompted, permitted on Approve', async () => {
+      const conf = parseWireguardConf(user.files().find((f) => f.kind === 'document')!.bytes.toString('utf8'));
+      const publicKey = publicKeyFromPrivate(conf.privateKey);
+      const address = conf.address.replace('/32', '');
+      const endpoint = platform === 'telegram' ? '198.51.100.77' : '198.51.100.78';
+      stack.router.wireguardHandshake(publicKey, { endpointAddress: endpoint, endpointPort: 51820 });
+      const prompt = await user.waitForPrompt(address, 20_000);
+      assert.match(prompt.current().text, new RegExp(`phone \\(WireGuard\\).? on router .?office.? from ${endpoint.replace(/\./g, '\\.')}`));
+      assert.ok(stack.inList(SANDBOX, address), 'sandboxed while waiting');
+      assert.ok(!stack.inList(PERMIT, address));
+      assert.match(await prompt.press('approve'), /Approved/);
+      await eventually('permitted', () => stack.inList(PERMIT, address) && !stack.inList(SANDBOX, address));
     });
 
     test('a PPP device gets a secret on the router and the credentials with setup steps, privately', async () => {

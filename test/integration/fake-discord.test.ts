@@ -18,16 +18,30 @@ import {
   Events,
   GatewayIntentBits,
   MessageFlags,
+  MessageType,
   Partials,
+  PermissionFlagsBits,
   Routes,
+  TextChannel,
+  ThreadAutoArchiveDuration,
+  ChannelType,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type ClientOptions,
   type Interaction,
   type Message,
+  type ThreadChannel,
   type User,
 } from 'discord.js';
-import { FakeDiscord, type DiscordUser, type FakeDiscordOptions } from '../support/fake-discord/index.js';
+import {
+  DEFAULT_PERMISSIONS,
+  FakeDiscord,
+  PERMISSIONS,
+  type DiscordUser,
+  type FakeDiscordOptions,
+  type FakeGuild,
+  type GuildTextChannel,
+} from '../support/fake-discord/index.js';
 
 // A valid 1x1 PNG.
 const PIXEL_PNG = Buffer.from(
@@ -555,4 +569,337 @@ test('gateway strictness with a raw client: HELLO, heartbeat ACK, 4003, 4004 and
 
   const silent = await open();
   assert.equal(await silent.closed, 4009); // no heartbeat within interval + grace
+});
+
+interface GuildHarness {
+  fake: FakeDiscord;
+  guild: FakeGuild;
+  support: GuildTextChannel;
+  alice: DiscordUser;
+  /** Logs in a client with these intents (Guilds is always included); destroyed after the test. */
+  login: (intents: GatewayIntentBits[]) => Promise<Client>;
+}
+
+/** A guild with a #support channel and alice as a member, created before any client logs in. */
+async function guildHarness(t: TestContext, options: FakeDiscordOptions = {}, guildOptions: Parameters<FakeDiscord['createGuild']>[1] = {}): Promise<GuildHarness> {
+  const fake = await FakeDiscord.start(options);
+  const clients: Client[] = [];
+  t.after(async () => {
+    for (const client of clients) await client.destroy();
+    await fake.stop();
+  });
+  const guild = fake.createGuild('Home lab', guildOptions);
+  const support = fake.createTextChannel(guild, 'support');
+  const alice = fake.createUser({ username: 'alice', global_name: 'Alice' });
+  fake.addMember(guild, alice);
+  const login = async (intents: GatewayIntentBits[]): Promise<Client> => {
+    const client = new Client({ intents: [GatewayIntentBits.Guilds, ...intents], partials: [Partials.Channel], rest: { api: fake.restRoot } });
+    clients.push(client);
+    await Promise.all([once(client, Events.ClientReady), client.login(fake.token)]);
+    return client;
+  };
+  return { fake, guild, support, alice, login };
+}
+
+test('guild channels: READY then GUILD_CREATE fill the cache; the bot posts and starts a thread from its message', async (t) => {
+  const { fake, guild, support, login } = await guildHarness(t);
+  const client = await login([GatewayIntentBits.GuildMessages]);
+  const ready = fake.gatewayLog.filter((event) => event.kind === 'identify').length;
+  assert.equal(ready, 1);
+  assert.ok(client.guilds.cache.get(guild.id)?.available, 'GUILD_CREATE made the guild available');
+  const channel = client.channels.cache.get(support.id);
+  assert.ok(channel instanceof TextChannel, 'the text channel came with GUILD_CREATE');
+  assert.equal(channel.guildId, guild.id);
+  assert.equal(channel.guild.members.me?.permissions.has(PermissionFlagsBits.CreatePublicThreads), true);
+  assert.equal(channel.guild.members.me?.permissions.has(PermissionFlagsBits.ManageThreads), false);
+
+  const card = await channel.send('🎫 Ticket #1 from Alice');
+  const threadCreated = once(client, Events.ThreadCreate, { signal: AbortSignal.timeout(2000) });
+  const thread = await card.startThread({ name: 'Ticket #1', autoArchiveDuration: ThreadAutoArchiveDuration.OneDay });
+  assert.equal(thread.id, card.id, 'a thread started from a message shares its id');
+  assert.equal(thread.type, ChannelType.PublicThread);
+  assert.equal(thread.parentId, support.id);
+  assert.equal(thread.ownerId, fake.botUser.id);
+  assert.equal(thread.autoArchiveDuration, 1440);
+  assert.equal(thread.joined, true, 'the creator is a member');
+  // Emitted once, by whichever arrives first: the REST answer or the THREAD_CREATE dispatch.
+  const [created] = (await threadCreated) as [ThreadChannel, boolean];
+  assert.equal(created.id, thread.id);
+  await fake.waitFor(() => card.hasThread, { description: 'MESSAGE_UPDATE with the HAS_THREAD flag' });
+  assert.deepEqual(fake.threads(support.id).map((entry) => [entry.id, entry.type, entry.name]), [[card.id, 11, 'Ticket #1']]);
+
+  await thread.send({ content: 'Hi Alice, can you send a screenshot?', files: [new AttachmentBuilder(PIXEL_PNG, { name: 'hint.png' })] });
+  const [posted] = fake.messagesIn(thread.id);
+  assert.equal(posted?.content, 'Hi Alice, can you send a screenshot?');
+  assert.deepEqual(posted?.attachments[0]?.bytes, PIXEL_PNG);
+  assert.equal(posted?.guildId, guild.id);
+  assert.equal(fake.channel(thread.id)?.last_message_id, posted?.id);
+
+  await assert.rejects(
+    client.rest.post(Routes.threads(support.id, card.id), { body: { name: 'again' } }),
+    apiError(400, 160004, 'A thread has already been created for this message'),
+  );
+  await assert.rejects(
+    client.rest.post(Routes.threads(support.id), { body: { name: 'no type' } }),
+    formError('type', 'BASE_TYPE_REQUIRED', 'This field is required'),
+  );
+  await assert.rejects(
+    client.rest.post(Routes.threads(thread.id, posted!.id), { body: { name: 'nested' } }),
+    apiError(400, 50024, 'Cannot execute action on this channel type'),
+  );
+  const privateThread = await channel.threads.create({ name: 'Ticket #2 (staff)', type: ChannelType.PrivateThread });
+  assert.equal(privateThread.type, ChannelType.PrivateThread);
+  assert.equal(fake.channel(privateThread.id)?.type, 12);
+
+  const fetched = await client.channels.fetch(thread.id, { force: true });
+  assert.ok(fetched?.isThread());
+  assert.equal(fetched.parentId, support.id);
+  await thread.leave();
+  assert.deepEqual(fake.threadMembers(thread.id), []);
+  await thread.join();
+  assert.deepEqual(fake.threadMembers(thread.id), [fake.botUser.id]);
+  assert.deepEqual([...(await channel.guild.channels.fetchActiveThreads()).threads.keys()].sort(), [thread.id, privateThread.id].sort());
+});
+
+test('a user posts in the thread: content with MessageContent, empty without it unless the bot is mentioned; attachments download', async (t) => {
+  const { fake, guild, support, alice, login } = await guildHarness(t, { privilegedIntents: { messageContent: true } });
+  const withContent = await login([GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages, GatewayIntentBits.MessageContent]);
+  const withoutContent = await login([GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages]);
+  const seen = { with: [] as Message[], without: [] as Message[] };
+  withContent.on(Events.MessageCreate, (message) => void (message.author.bot || seen.with.push(message)));
+  withoutContent.on(Events.MessageCreate, (message) => void (message.author.bot || seen.without.push(message)));
+
+  const channel = withContent.channels.cache.get(support.id) as TextChannel;
+  const thread = await (await channel.send('🎫 Ticket #1')).startThread({ name: 'Ticket #1' });
+  await fake.waitFor(() => withoutContent.channels.cache.has(thread.id), { description: 'THREAD_CREATE on the second session' });
+
+  const log = Buffer.from('l2tp: peer 203.0.113.7 timed out\n');
+  const sent = fake.userSendsIn(thread.id, alice, 'My VPN drops every hour', {
+    attachments: [{ filename: 'screen.png', bytes: PIXEL_PNG }, { filename: 'router.log', bytes: log, contentType: 'text/plain' }],
+  });
+  await fake.waitFor(() => seen.with.length === 1 && seen.without.length === 1);
+  const [full, bare] = [seen.with[0]!, seen.without[0]!];
+  assert.equal(full.content, 'My VPN drops every hour');
+  assert.equal(full.channelId, thread.id);
+  assert.equal(full.guildId, guild.id);
+  assert.equal(full.member?.id, alice.id, 'guild messages carry the author’s member');
+  assert.deepEqual([...full.attachments.values()].map((attachment) => [attachment.name, attachment.size, attachment.contentType]), [
+    ['screen.png', PIXEL_PNG.length, 'image/png'],
+    ['router.log', log.length, 'text/plain'],
+  ]);
+  const screen = full.attachments.first()!;
+  assert.deepEqual([screen.width, screen.height], [1, 1]);
+  assert.deepEqual(Buffer.from(await (await fetch(screen.url)).arrayBuffer()), PIXEL_PNG);
+  assert.deepEqual(Buffer.from(await (await fetch(screen.proxyURL)).arrayBuffer()), PIXEL_PNG);
+  assert.equal(bare.content, '', 'without the MessageContent intent the content is empty');
+  assert.equal(bare.attachments.size, 0, 'attachments are user content too');
+  assert.equal(bare.id, sent.id);
+  assert.deepEqual(fake.threadMembers(thread.id).sort(), [fake.botUser.id, alice.id].sort(), 'posting joins the thread');
+
+  fake.userSendsIn(thread.id, alice, `<@${fake.botUser.id}> are you there?`);
+  await fake.waitFor(() => seen.without.length === 2);
+  assert.equal(seen.without[1]!.content, `<@${fake.botUser.id}> are you there?`, 'a mention of the bot always carries content');
+  assert.equal(seen.without[1]!.mentions.users.has(fake.botUser.id), true);
+
+  fake.userSends(alice, 'a DM'); // a DM channel the bot never opened: discord.js places it by channel_type
+  await fake.waitFor(() => seen.without.length === 3);
+  assert.equal(seen.without[2]!.content, 'a DM', 'DMs always carry content');
+  assert.equal(seen.without[2]!.channel?.isDMBased(), true);
+
+  // REST reads follow the developer-portal switch, on here.
+  const fetched = await thread.messages.fetch(sent.id);
+  assert.equal(fetched.content, 'My VPN drops every hour');
+
+  const bob = fake.createUser({ username: 'bob' });
+  assert.throws(() => fake.userSendsIn(thread.id, bob, 'hi'), /not a member of guild/);
+  assert.throws(() => fake.userSendsIn(support.id, alice, ''), /empty/);
+});
+
+test('without the portal switch REST reads hide user content too; GuildMessages is needed for guild MESSAGE_CREATE', async (t) => {
+  const { fake, support, alice, login } = await guildHarness(t);
+  const dmOnly = await login([GatewayIntentBits.DirectMessages]);
+  const guildMessages = await login([GatewayIntentBits.GuildMessages]);
+  const received: Array<[string, string]> = [];
+  dmOnly.on(Events.MessageCreate, (message) => void received.push(['dm-only', message.content]));
+  guildMessages.on(Events.MessageCreate, (message) => void received.push(['guild', message.content]));
+  const sent = fake.userSendsIn(support.id, alice, 'hello support');
+  await fake.waitFor(() => received.length === 1);
+  await sleep(50);
+  assert.deepEqual(received, [['guild', '']]);
+  const channel = guildMessages.channels.cache.get(support.id) as TextChannel;
+  assert.equal((await channel.messages.fetch({ message: sent.id, force: true })).content, '');
+});
+
+test('archived and locked threads, guilds without the bot, unknown channels', async (t) => {
+  const { fake, support, alice, login } = await guildHarness(t);
+  const client = await login([GatewayIntentBits.GuildMessages]);
+  const channel = client.channels.cache.get(support.id) as TextChannel;
+  const card = await channel.send('🎫 Ticket #3');
+  const thread = await card.startThread({ name: 'Ticket #3' });
+  const reply = await thread.send('first answer');
+
+  // The creator may archive its thread. Edits are refused while archived; a post unarchives it.
+  await thread.setArchived(true);
+  const stored = fake.channel(thread.id);
+  assert.ok(stored?.type === 11 && stored.thread_metadata.archived);
+  await assert.rejects(reply.edit('edited'), apiError(400, 50083, 'Thread is archived'));
+  await assert.rejects(thread.join(), apiError(400, 50083, 'Thread is archived'));
+  await thread.send('the ticket continues');
+  await fake.waitFor(() => thread.archived === false, { description: 'THREAD_UPDATE unarchiving the thread' });
+
+  // Locking takes MANAGE_THREADS, which the bot was not given.
+  await assert.rejects(thread.setLocked(true), apiError(403, 50013, 'Missing Permissions'));
+  // A moderator closes and locks it: the bot can neither post nor reopen it.
+  fake.archiveThread(thread.id, { locked: true });
+  await fake.waitFor(() => thread.locked === true && thread.archived === true);
+  await assert.rejects(thread.send('still there?'), apiError(403, 50083, 'Thread is archived'));
+  await assert.rejects(thread.setArchived(false), apiError(403, 50013, 'Missing Permissions'));
+  assert.throws(() => fake.userSendsIn(thread.id, alice, 'hello?'), /locked/);
+  assert.deepEqual(fake.messagesIn(thread.id).map((message) => message.content), ['first answer', 'the ticket continues']);
+
+  // A user posting in an archived, unlocked thread reopens it.
+  const other = await (await channel.send('🎫 Ticket #4')).startThread({ name: 'Ticket #4' });
+  fake.archiveThread(other.id);
+  fake.userSendsIn(other.id, alice, 'one more thing');
+  await fake.waitFor(() => other.archived === false);
+
+  const elsewhere = fake.createGuild('Other server', { bot: false });
+  const hidden = fake.createTextChannel(elsewhere, 'general');
+  await assert.rejects(client.rest.get(Routes.channel(hidden.id)), apiError(403, 50001, 'Missing Access'));
+  await assert.rejects(client.rest.post(Routes.channelMessages(hidden.id), { body: { content: 'hi' } }), apiError(403, 50001, 'Missing Access'));
+  await assert.rejects(client.rest.get(Routes.channel('1234567890123456789')), apiError(404, 10003, 'Unknown Channel'));
+  await assert.rejects(
+    client.rest.post(Routes.channelMessages('1234567890123456789'), { body: { content: 'hi' } }),
+    apiError(404, 10003, 'Unknown Channel'),
+  );
+
+  // Invited later: GUILD_CREATE arrives and the channel opens up; kicked: GUILD_DELETE.
+  const joined = once(client, Events.GuildCreate, { signal: AbortSignal.timeout(2000) });
+  fake.addBotToGuild(elsewhere);
+  await joined;
+  assert.ok(client.channels.cache.get(hidden.id)?.isTextBased());
+  await (client.channels.cache.get(hidden.id) as TextChannel).send('hello, new server');
+  const left = once(client, Events.GuildDelete, { signal: AbortSignal.timeout(2000) });
+  fake.removeBotFromGuild(elsewhere);
+  await left;
+  await assert.rejects(client.rest.post(Routes.channelMessages(hidden.id), { body: { content: 'hi' } }), apiError(403, 50001, 'Missing Access'));
+});
+
+test('with MANAGE_THREADS the bot can lock, post in and reopen locked threads', async (t) => {
+  const { fake, support, login } = await guildHarness(t, {}, { botPermissions: DEFAULT_PERMISSIONS | PERMISSIONS.MANAGE_THREADS });
+  const client = await login([GatewayIntentBits.GuildMessages]);
+  const channel = client.channels.cache.get(support.id) as TextChannel;
+  const thread = await (await channel.send('🎫 Ticket #5')).startThread({ name: 'Ticket #5' });
+  await thread.edit({ archived: true, locked: true });
+  const stored = fake.channel(thread.id);
+  assert.ok(stored?.type === 11 && stored.thread_metadata.locked && stored.thread_metadata.archived);
+  await thread.send('closing note');
+  assert.equal(stored.thread_metadata.archived, false, 'a moderator’s post unarchives; the lock stays');
+  assert.equal(stored.thread_metadata.locked, true);
+  await thread.setLocked(false);
+  assert.equal(stored.thread_metadata.locked, false);
+});
+
+test('replies: message.reply() references the message; unknown references answer 50035; a user reply pings the bot', async (t) => {
+  const { fake, support, alice, login } = await guildHarness(t);
+  const client = await login([GatewayIntentBits.GuildMessages]);
+  const seen: Message[] = [];
+  client.on(Events.MessageCreate, (message) => void (message.author.bot || seen.push(message)));
+  const channel = client.channels.cache.get(support.id) as TextChannel;
+  const card = await channel.send('🎫 Ticket #6');
+  const thread = await card.startThread({ name: 'Ticket #6' });
+  const question = await thread.send('Which router model?');
+
+  // No MessageContent here: a reply pings its author, so replying to the bot shows the content.
+  fake.userSendsIn(thread.id, alice, 'hAP ac²', { replyTo: question.id });
+  fake.userSendsIn(thread.id, alice, 'quiet reply', { replyTo: question.id, mentionRepliedUser: false });
+  await fake.waitFor(() => seen.length === 2);
+  assert.equal(seen[0]!.content, 'hAP ac²');
+  assert.equal(seen[0]!.type, MessageType.Reply);
+  assert.equal(seen[0]!.reference?.messageId, question.id);
+  assert.equal(seen[1]!.content, '', 'a reply that does not ping the bot is ordinary content');
+
+  const answer = await seen[0]!.reply('Thanks, noted.');
+  assert.equal(answer.type, MessageType.Reply);
+  assert.equal(answer.reference?.messageId, seen[0]!.id);
+  assert.equal(fake.message(answer.id)?.referencedMessageId, seen[0]!.id);
+  await assert.rejects(
+    thread.send({ content: 'x', reply: { messageReference: card.id } }),
+    formError('message_reference', 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message'),
+  );
+  const loose = await thread.send({ content: 'sent anyway', reply: { messageReference: '1234567890123456789', failIfNotExists: false } });
+  assert.equal(loose.type, MessageType.Default);
+});
+
+test('slash commands and buttons in a ticket thread: member, guild context, replies in the thread; locked threads refuse them', async (t) => {
+  const { fake, guild, support, alice, login } = await guildHarness(t);
+  const client = await login([GatewayIntentBits.GuildMessages]);
+  await client.application!.commands.set([
+    { name: 'close', description: 'Close the ticket' },
+    { name: 'status', description: 'DM only', contexts: [1] },
+    { name: 'purge', description: 'Admins only', defaultMemberPermissions: '0' },
+  ]);
+  await client.application!.commands.set([{ name: 'escalate', description: 'Escalate this ticket' }], guild.id);
+  const handled: ChatInputCommandInteraction[] = [];
+  const errors: unknown[] = [];
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (interaction.isChatInputCommand()) {
+      handled.push(interaction);
+      interaction.reply(`${interaction.commandName} by ${interaction.member?.user.username ?? '?'}`).catch((error: unknown) => errors.push(error));
+    } else if (interaction.isButton()) {
+      interaction.update({ content: 'Escalated', components: [] }).catch((error: unknown) => errors.push(error));
+    }
+  });
+  const channel = client.channels.cache.get(support.id) as TextChannel;
+  const thread = await (await channel.send('🎫 Ticket #7')).startThread({ name: 'Ticket #7' });
+
+  const run = await fake.runSlashCommandIn(thread.id, alice, 'close');
+  assert.equal((await run.acknowledged).type, 4);
+  const interaction = handled[0]!;
+  assert.equal(interaction.inGuild(), true);
+  assert.equal(interaction.guildId, guild.id);
+  assert.equal(interaction.channelId, thread.id);
+  assert.equal(interaction.channel?.isThread(), true);
+  assert.equal(interaction.context, 0);
+  assert.equal(interaction.appPermissions?.has(PermissionFlagsBits.SendMessagesInThreads), true);
+  const reply = await fake.waitForMessage(thread.id, (message) => message.content === 'close by alice');
+  assert.equal(reply.type, 20);
+  assert.equal((await fake.runSlashCommandIn(thread.id, alice, 'escalate')).interactionId.length > 0, true, 'guild commands are offered there');
+  await assert.rejects(fake.runSlashCommandIn(thread.id, alice, 'status'), /not available to alice in this guild/);
+  await assert.rejects(fake.runSlashCommandIn(thread.id, alice, 'purge'), /not available to alice/);
+  await assert.rejects(fake.runSlashCommand(alice, 'escalate'), /no global slash command \/escalate/);
+
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('escalate:7').setLabel('Escalate').setStyle(ButtonStyle.Primary));
+  const prompt = await thread.send({ content: 'Escalate?', components: [row] });
+  assert.equal((await (await fake.clickButton(alice, prompt.id, 'Escalate')).acknowledged).type, 7);
+  assert.equal(fake.message(prompt.id)?.content, 'Escalated');
+  const outsider = fake.createUser({ username: 'mallory' });
+  await assert.rejects(fake.clickButton(outsider, prompt.id, 'Escalate'), /cannot see message/);
+  await assert.rejects(fake.runSlashCommandIn(thread.id, outsider, 'close'), /cannot see channel/);
+
+  // A moderator locks the thread after the command arrives: the reply is refused, as on Discord.
+  fake.archiveThread(thread.id, { locked: true });
+  await assert.rejects(fake.runSlashCommandIn(thread.id, alice, 'close'), /archived/);
+  await fake.waitFor(() => errors.length === 0 && handled.length === 2);
+  assert.deepEqual(errors, []);
+});
+
+test('an interaction answered after a moderator locked the thread gets 403 / 50083', async (t) => {
+  const { fake, support, alice, login } = await guildHarness(t, { interactionAckWindowMs: 500 });
+  const client = await login([GatewayIntentBits.GuildMessages]);
+  await client.application!.commands.set([{ name: 'close', description: 'Close the ticket' }]);
+  let refused: unknown;
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!interaction.isChatInputCommand()) return;
+    fake.archiveThread(interaction.channelId, { locked: true });
+    interaction.reply('closing').catch((error: unknown) => {
+      refused = error;
+    });
+  });
+  const channel = client.channels.cache.get(support.id) as TextChannel;
+  const thread = await (await channel.send('🎫 Ticket #8')).startThread({ name: 'Ticket #8' });
+  const run = await fake.runSlashCommandIn(thread.id, alice, 'close');
+  await assert.rejects(run.acknowledged, /not acknowledged/);
+  await fake.waitFor(() => refused !== undefined);
+  apiError(403, 50083, 'Thread is archived')(refused);
 });

@@ -28,6 +28,7 @@ export const INTENTS = {
   GUILDS: 1 << 0,
   GUILD_MEMBERS: 1 << 1,
   GUILD_PRESENCES: 1 << 8,
+  GUILD_MESSAGES: 1 << 9,
   DIRECT_MESSAGES: 1 << 12,
   MESSAGE_CONTENT: 1 << 15,
 } as const;
@@ -77,15 +78,26 @@ export interface GatewayHost {
   readonly resumeGatewayUrl: string;
   /** Counts an IDENTIFY against session_start_limit. */
   noteIdentify(): void;
+  /** Guilds the bot is in on this shard: READY lists them as unavailable. */
+  readyGuildIds(shard: [number, number]): string[];
+  /** Right after READY: the host sends GUILD_CREATE for those guilds (with `dispatchToSession`). */
+  onReady(session: { id: string; intents: number; shard: [number, number] }): void;
   changed(): void;
 }
 
 export interface DispatchFilter {
-  /** Only sessions that identified with this intent receive it. */
+  /** Only sessions that identified with all these intent bits receive it. */
   intent?: number;
   /** DM events go to shard 0 only. */
   dm?: boolean;
+  /** Guild events go to the guild's shard: (guild_id >> 22) % shard count. */
+  guildId?: string;
 }
+
+/** The payload, or a function making it per session (e.g. content hidden without MESSAGE_CONTENT). */
+export type DispatchData = unknown | ((session: { intents: number }) => unknown);
+
+export const shardOfGuild = (guildId: string, shardCount: number): number => Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
 
 interface StoredDispatch {
   s: number;
@@ -239,17 +251,24 @@ export class Gateway {
    * Sends a dispatch to every usable session entitled to it; disconnected sessions keep it for
    * replay on resume. Returns how many sessions got it (now or later).
    */
-  dispatch(t: string, d: unknown, filter: DispatchFilter = {}): number {
+  dispatch(t: string, d: DispatchData, filter: DispatchFilter = {}): number {
     let count = 0;
     for (const session of this.sessions.values()) {
       if (!this.isUsable(session)) continue;
-      if (filter.intent !== undefined && (session.intents & filter.intent) === 0) continue;
+      if (filter.intent !== undefined && (session.intents & filter.intent) !== filter.intent) continue;
       if (filter.dm === true && session.shard[0] !== 0) continue;
-      this.dispatchTo(session, t, d);
+      if (filter.guildId !== undefined && session.shard[0] !== shardOfGuild(filter.guildId, session.shard[1])) continue;
+      this.dispatchTo(session, t, typeof d === 'function' ? (d as (s: { intents: number }) => unknown)(session) : d);
       count++;
     }
     this.host.changed();
     return count;
+  }
+
+  /** One dispatch to one session (GUILD_CREATE after its READY). */
+  dispatchToSession(sessionId: string, t: string, d: unknown): void {
+    const session = this.sessions.get(sessionId);
+    if (session !== undefined && this.isUsable(session)) this.dispatchTo(session, t, d);
   }
 
   private dispatchTo(session: Session, t: string, d: unknown): void {
@@ -301,7 +320,7 @@ export class Gateway {
       case OP.PRESENCE_UPDATE:
       case OP.VOICE_STATE_UPDATE:
       case OP.REQUEST_GUILD_MEMBERS:
-        // Accepted and ignored: the fake has no presences, voice or guild members.
+        // Accepted and ignored: the fake has no presences or voice, and does not chunk members.
         if (connection.session === undefined) this.close(connection, CLOSE.notAuthenticated);
         return;
       default:
@@ -337,7 +356,7 @@ export class Gateway {
       v: 10,
       user_settings: {},
       user: { ...this.host.botUser, verified: true, mfa_enabled: false, email: null },
-      guilds: [],
+      guilds: this.host.readyGuildIds(shard).map((id) => ({ id, unavailable: true })),
       guild_join_requests: [],
       relationships: [],
       private_channels: [],
@@ -351,6 +370,7 @@ export class Gateway {
       auth: {},
       _trace: trace(),
     });
+    this.host.onReady({ id: session.id, intents: session.intents, shard });
     this.host.changed();
   }
 

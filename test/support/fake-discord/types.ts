@@ -29,6 +29,69 @@ export interface DmChannel {
   flags: number;
 }
 
+/** A text channel in a guild (type 0). Live: the fake updates it as messages arrive. */
+export interface GuildTextChannel {
+  id: string;
+  type: 0;
+  guild_id: string;
+  name: string;
+  position: number;
+  parent_id: string | null;
+  topic: string | null;
+  nsfw: boolean;
+  last_message_id: string | null;
+  rate_limit_per_user: number;
+  permission_overwrites: [];
+  flags: number;
+  default_auto_archive_duration?: number;
+}
+
+export interface ThreadMetadata {
+  archived: boolean;
+  /** Minutes: 60, 1440, 4320 or 10080. */
+  auto_archive_duration: number;
+  archive_timestamp: string;
+  locked: boolean;
+  create_timestamp: string;
+  /** Private threads only. */
+  invitable?: boolean;
+}
+
+/** A thread (type 11 public, 12 private) under a guild text channel. Live, like the channel. */
+export interface ThreadChannel {
+  id: string;
+  type: 11 | 12;
+  guild_id: string;
+  parent_id: string;
+  /** Who started the thread. */
+  owner_id: string;
+  name: string;
+  last_message_id: string | null;
+  message_count: number;
+  member_count: number;
+  total_message_sent: number;
+  rate_limit_per_user: number;
+  flags: number;
+  thread_metadata: ThreadMetadata;
+}
+
+export type FakeChannel = DmChannel | GuildTextChannel | ThreadChannel;
+
+/** A guild as tests hold it: pass it to createTextChannel, addMember and friends. */
+export interface FakeGuild {
+  id: string;
+  name: string;
+}
+
+/** A file a user attaches in the Discord app (test helpers `userSends`, `userSendsIn`). */
+export interface UserAttachment {
+  filename: string;
+  bytes: Buffer;
+  /** Discord sniffs it from the upload; `application/octet-stream` when not given. */
+  contentType?: string;
+  description?: string;
+}
+
 export interface Embed {
   title?: string;
   description?: string;
@@ -85,6 +148,8 @@ export interface FakeMessage {
   id: string;
   channelId: string;
   author: DiscordUser;
+  /** Set for messages in guild channels and threads. */
+  guildId?: string;
   /** Discord message type: 0 default, 19 reply, 20 chat input command. */
   type: number;
   content: string;
@@ -96,6 +161,14 @@ export interface FakeMessage {
   ephemeral: boolean;
   /** The interaction that created the message (replies and follow-ups). */
   interactionId?: string;
+  /** Users mentioned as `<@id>` in the content of a user's message. */
+  mentions: DiscordUser[];
+  /** The message this one replies to (type 19), in the same channel. */
+  referencedMessageId?: string;
+  /** The thread started from this message (same id as the message), once there is one. */
+  threadId?: string;
+  /** Approximate position in a thread (messages in threads only). */
+  position?: number;
   createdAt: Date;
   editedAt: Date | null;
   /** Earlier versions, oldest first; empty for a message never edited. */

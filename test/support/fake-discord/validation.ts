@@ -9,6 +9,7 @@ type Path = ReadonlyArray<string | number>;
 
 export const MESSAGE_FLAGS = {
   SUPPRESS_EMBEDS: 1 << 2,
+  HAS_THREAD: 1 << 5,
   EPHEMERAL: 1 << 6,
   LOADING: 1 << 7,
   SUPPRESS_NOTIFICATIONS: 1 << 12,
@@ -47,6 +48,8 @@ export interface MessageInput {
   flags?: number;
   /** `attachments` of the payload: uploads by `id` (the n of `files[n]`) or existing ones to keep. */
   attachments?: Array<{ id: string; filename?: string; description?: string }>;
+  /** A reply's `message_reference` (forwards are not modelled). */
+  messageReference?: { messageId: string; channelId?: string; failIfNotExists: boolean };
 }
 
 function checkString(
@@ -294,6 +297,22 @@ export function validateMessage(body: unknown, path: Path = []): MessageInput {
           ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
         });
       });
+    }
+  }
+  const reference = body.message_reference;
+  if (reference !== undefined && reference !== null) {
+    if (!isRecord(reference)) {
+      errors.add([...path, 'message_reference'], { code: 'DICT_TYPE_CONVERT', message: 'Only dictionaries may be used in a DictType' });
+    } else if (reference.type === 1) {
+      throw ERR.notModelled('message forwarding (message_reference type 1)');
+    } else if (reference.message_id === undefined || reference.message_id === null) {
+      errors.add([...path, 'message_reference', 'message_id'], FIELD.required());
+    } else {
+      input.messageReference = {
+        messageId: String(reference.message_id),
+        ...(typeof reference.channel_id === 'string' ? { channelId: reference.channel_id } : {}),
+        failIfNotExists: reference.fail_if_not_exists !== false,
+      };
     }
   }
   if (body.poll !== undefined && body.poll !== null) throw ERR.notModelled('polls');

@@ -124,6 +124,16 @@ export interface UserSendOptions {
   replyTo?: FakeMessage;
 }
 
+export interface UserMediaOptions extends UserSendOptions {
+  /** Up to 1024 characters, as Telegram's apps allow; /commands in it get bot_command entities. */
+  caption?: string;
+}
+
+export interface UserDocumentOptions extends UserMediaOptions {
+  /** The MIME type Telegram reports; guessed from the file name by default. */
+  mimeType?: string;
+}
+
 export interface UserSent {
   message: FakeMessage;
   /** The update the bot receives, or null when Telegram would not deliver it (privacy mode, allowed_updates). */
@@ -172,9 +182,20 @@ const COMMAND_SCOPES = new Set([
   'chat_administrators', 'chat_member',
 ]);
 
+// Telegram keeps photos in sizes whose long side is at most these many pixels.
+const PHOTO_SIZE_LIMITS = [90, 320, 800, 1280, 2560];
+// Bots may download files of up to 20 MB with getFile.
+const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
+
 const LONG_POLL_MAX_TIMEOUT_SECONDS = 50;
 // tdlib answers a woken long poll after a millisecond so updates arriving together batch up.
 const LONG_POLL_WAIT_AFTER_MS = 2;
+
+/** The largest size Telegram keeps of a picture: its own, or scaled to 2560 px on the long side. */
+const largestPhotoSize = ({ width, height }: { width: number; height: number }): { width: number; height: number } => {
+  const scale = Math.min(1, PHOTO_SIZE_LIMITS.at(-1)! / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+};
 
 const unixNow = () => Math.floor(Date.now() / 1000);
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
@@ -236,6 +257,7 @@ export class FakeBot {
   private readonly callbackQueries = new Map<string, PendingCallback>();
   private readonly commands = new Map<string, BotCommand[]>();
   private readonly files = new Map<string, StoredFile>();
+  private readonly photoThumbnails = new Map<string, StoredFile[]>();
   private readonly flood: FloodControl;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
@@ -260,6 +282,7 @@ export class FakeBot {
       sendMessage: (p) => this.sendMessage(p),
       sendPhoto: (p) => this.sendMedia('photo', p),
       sendDocument: (p) => this.sendMedia('document', p),
+      copyMessage: (p) => this.copyMessage(p),
       editMessageText: (p) => this.editMessageText(p),
       editMessageCaption: (p) => this.editMessageCaption(p),
       editMessageReplyMarkup: (p) => this.editMessageReplyMarkup(p),
@@ -658,8 +681,8 @@ export class FakeBot {
    * never met -> "chat not found"; a user who never pressed Start -> 403 "can't initiate";
    * blocked -> 403; a group the bot left or was removed from -> 403.
    */
-  private resolveChat(params: ApiParams, access: 'read' | 'write'): WritableChat {
-    const raw = params.str('chat_id');
+  private resolveChat(params: ApiParams, access: 'read' | 'write', field = 'chat_id'): WritableChat {
+    const raw = params.str(field);
     if (raw === undefined || raw === '') throw badRequest(TEXT.chatIdEmpty);
     const chatId = this.world.resolveChatId(raw);
     if (chatId === undefined) throw badRequest(TEXT.chatNotFound);
@@ -779,13 +802,13 @@ export class FakeBot {
     }
     const file = message.file;
     if (file !== undefined && message.kind === 'photo') {
-      json.photo = [{
-        file_id: file.fileId,
-        file_unique_id: file.fileUniqueId,
-        file_size: file.bytes.length,
-        width: file.width ?? 0,
-        height: file.height ?? 0,
-      }];
+      json.photo = [...this.thumbnailsOf(file), file].map((size) => ({
+        file_id: size.fileId,
+        file_unique_id: size.fileUniqueId,
+        file_size: size.bytes.length,
+        width: size.width ?? 0,
+        height: size.height ?? 0,
+      }));
     }
     if (file !== undefined && message.kind === 'document') {
       json.document = {
@@ -889,6 +912,43 @@ export class FakeBot {
     return this.messageJson(message);
   }
 
+  /**
+   * copyMessage: a new message with the original's content (text, or the same photo/document
+   * file_ids and caption) and no link to it. `caption`, when given (even empty), replaces the
+   * caption of a media message. Answers a MessageId, not a Message.
+   */
+  private copyMessage(params: ApiParams): { message_id: number } {
+    const rawFrom = params.str('from_chat_id');
+    // Unverified wording: tdlib's get_required_string_arg.
+    if (rawFrom === undefined || rawFrom === '') throw badRequest('Parameter "from_chat_id" is required');
+    const replaceCaption = params.str('caption') !== undefined;
+    const caption = replaceCaption ? this.format(params.str('caption'), params, 'caption') : undefined;
+    const markup = parseReplyMarkup(params.str('reply_markup'));
+    const target = this.resolveChat(params, 'write');
+    const source = this.resolveChat(params, 'read', 'from_chat_id');
+    const original = this.findMessage(source.chat.id, params);
+    if (original === undefined) throw badRequest(TEXT.messageToCopyNotFound);
+    const threadId = this.resolveThread(target, params);
+    const replyToMessageId = this.resolveReplyTo(target, params);
+    this.admitFlood(target.chat);
+    const isMedia = original.kind !== 'text';
+    const message = this.storeMessage(target.chat.id, {
+      fromBot: true,
+      from: this.user,
+      kind: original.kind,
+      ...(original.text === undefined ? {} : { text: original.text }),
+      entities: original.entities,
+      ...(isMedia && replaceCaption
+        ? { ...(caption === undefined ? {} : { caption: caption.text }), captionEntities: caption?.entities ?? [] }
+        : { ...(original.caption === undefined ? {} : { caption: original.caption }), captionEntities: original.captionEntities }),
+      ...(original.file === undefined ? {} : { file: original.file }),
+      ...(markup.kind === 'inline' ? { replyMarkup: markup.markup } : {}),
+      ...(threadId === undefined ? {} : { threadId }),
+      ...(replyToMessageId === undefined ? {} : { replyToMessageId }),
+    });
+    return { message_id: message.messageId };
+  }
+
   private inputFile(
     params: ApiParams,
     field: string,
@@ -931,22 +991,69 @@ export class FakeBot {
       const image = sniffImage(bytes);
       if (image === null) throw badRequest(TEXT.imageProcessFailed);
       if (!hasValidPhotoDimensions(image)) throw badRequest(TEXT.photoInvalidDimensions);
-      ({ width, height } = image);
+      ({ width, height } = largestPhotoSize(image));
     }
-    const serial = this.files.size + 1;
-    const extension = /\.([a-z0-9]+)$/i.exec(fileName)?.[1] ?? (kind === 'photo' ? 'jpg' : 'dat');
-    const stored: StoredFile = {
-      fileId: `${kind === 'photo' ? 'AgACAgIAAxkDAA' : 'BQACAgIAAxkDAA'}${randomToken(40)}`,
-      fileUniqueId: `AQAD${randomToken(9)}`,
+    return this.storeFile({
       kind,
       bytes,
-      filePath: `${kind === 'photo' ? 'photos' : 'documents'}/file_${serial}.${extension}`,
-      ...(kind === 'document' ? { fileName } : {}),
-      ...(kind === 'document' && mimeTypeFor(fileName) !== undefined ? { mimeType: mimeTypeFor(fileName) } : {}),
-      ...(width === undefined ? {} : { width, height }),
+      fileName,
+      ...(kind === 'document' ? { mimeType: mimeTypeFor(fileName) } : {}),
+      ...(width === undefined || height === undefined ? {} : { width, height }),
+      fromUser: false,
+    });
+  }
+
+  /** Registers bytes under a new file_id (ids of files from users and from bots differ, as on Telegram). */
+  private storeFile(input: {
+    kind: 'photo' | 'document';
+    bytes: Buffer;
+    fileName: string;
+    mimeType?: string | undefined;
+    width?: number;
+    height?: number;
+    fromUser: boolean;
+  }): StoredFile {
+    const serial = this.files.size + 1;
+    const extension = /\.([a-z0-9]+)$/i.exec(input.fileName)?.[1] ?? (input.kind === 'photo' ? 'jpg' : 'dat');
+    const origin = input.fromUser ? 'AxkBAA' : 'AxkDAA';
+    const stored: StoredFile = {
+      fileId: `${input.kind === 'photo' ? 'AgACAgIA' : 'BQACAgIA'}${origin}${randomToken(40)}`,
+      fileUniqueId: `AQAD${randomToken(9)}`,
+      kind: input.kind,
+      bytes: input.bytes,
+      filePath: `${input.kind === 'photo' ? 'photos' : 'documents'}/file_${serial}.${extension}`,
+      ...(input.kind === 'document' ? { fileName: input.fileName } : {}),
+      ...(input.kind === 'document' && input.mimeType !== undefined ? { mimeType: input.mimeType } : {}),
+      ...(input.width === undefined ? {} : { width: input.width, height: input.height }),
     };
     this.files.set(stored.fileId, stored);
     return stored;
+  }
+
+  /**
+   * The smaller sizes Telegram keeps of a photo (long side 90, 320, 800, 1280, 2560 px, each
+   * below the picture's own), smallest first, made once per photo. The fake does not re-encode:
+   * every size carries the original bytes under its own file_id.
+   */
+  private thumbnailsOf(file: StoredFile): StoredFile[] {
+    let thumbnails = this.photoThumbnails.get(file.fileId);
+    if (thumbnails !== undefined) return thumbnails;
+    const width = file.width ?? 0;
+    const height = file.height ?? 0;
+    const longSide = Math.max(width, height);
+    thumbnails = PHOTO_SIZE_LIMITS.filter((limit) => limit < longSide).map((limit) => {
+      const scale = limit / longSide;
+      return this.storeFile({
+        kind: 'photo',
+        bytes: file.bytes,
+        fileName: 'thumbnail.jpg',
+        width: Math.max(1, Math.round(width * scale)),
+        height: Math.max(1, Math.round(height * scale)),
+        fromUser: file.fileId.startsWith('AgACAgIAAxkBAA'),
+      });
+    });
+    this.photoThumbnails.set(file.fileId, thumbnails);
+    return thumbnails;
   }
 
   private editMessageText(params: ApiParams): TgMessage {
@@ -1119,6 +1226,7 @@ export class FakeBot {
   private getFile(params: ApiParams): Record<string, unknown> {
     const file = this.files.get(params.str('file_id') ?? '');
     if (file === undefined) throw badRequest('invalid file_id');
+    if (file.bytes.length > MAX_DOWNLOAD_BYTES) throw badRequest(TEXT.fileTooBig);
     return { file_id: file.fileId, file_unique_id: file.fileUniqueId, file_size: file.bytes.length, file_path: file.filePath };
   }
 
@@ -1127,6 +1235,42 @@ export class FakeBot {
 
   /** A user writes `text`. In the private chat this means the user started the bot. */
   userSends(user: TgUser, text: string, options: UserSendOptions = {}): UserSent {
+    return this.userPosts(user, { kind: 'text', text, entities: commandEntities(text), captionEntities: [] }, options);
+  }
+
+  /**
+   * A user sends a picture (PNG, JPEG, GIF, WebP or BMP bytes), optionally with a caption and as
+   * a reply. Telegram keeps the picture in sizes (90, 320, 800, 1280 and 2560 px on the long
+   * side, up to the picture's own): `photo` lists them smallest first, each with its own
+   * file_id; the largest is the original. Any of them works with getFile and sendPhoto.
+   */
+  userSendsPhoto(user: TgUser, bytes: Buffer, options: UserMediaOptions = {}): UserSent {
+    const image = sniffImage(bytes);
+    if (image === null || !hasValidPhotoDimensions(image)) {
+      throw new Error('fake-telegram: these bytes are not a picture Telegram accepts as a photo; send them with userSendsDocument');
+    }
+    const file = this.storeFile({ kind: 'photo', bytes, fileName: `photo.${image.format}`, ...largestPhotoSize(image), fromUser: true });
+    return this.userPosts(user, { kind: 'photo', file, entities: [], ...this.userCaption(options.caption) }, options);
+  }
+
+  /** A user sends a file as a document (any bytes), optionally with a caption and as a reply. */
+  userSendsDocument(user: TgUser, bytes: Buffer, fileName: string, options: UserDocumentOptions = {}): UserSent {
+    if (bytes.length === 0) throw new Error('fake-telegram: Telegram apps do not send empty files');
+    const file = this.storeFile({ kind: 'document', bytes, fileName, mimeType: options.mimeType ?? mimeTypeFor(fileName), fromUser: true });
+    return this.userPosts(user, { kind: 'document', file, entities: [], ...this.userCaption(options.caption) }, options);
+  }
+
+  private userCaption(caption: string | undefined): { caption?: string; captionEntities: MessageEntity[] } {
+    if (caption === undefined || caption === '') return { captionEntities: [] };
+    if ([...caption].length > 1024) throw new Error('fake-telegram: captions are limited to 1024 characters in Telegram apps');
+    return { caption, captionEntities: commandEntities(caption) };
+  }
+
+  private userPosts(
+    user: TgUser,
+    content: Pick<FakeMessage, 'kind' | 'text' | 'entities' | 'caption' | 'captionEntities' | 'file'>,
+    options: UserSendOptions,
+  ): UserSent {
     const chatId = options.chat === undefined ? user.id : typeof options.chat === 'number' ? options.chat : options.chat.id;
     const group = this.world.groups.get(chatId);
     if (chatId === user.id) {
@@ -1142,19 +1286,20 @@ export class FakeBot {
         throw new Error(`fake-telegram: no forum topic ${options.threadId} in "${group.chat.title ?? chatId}"`);
       }
     }
+    if (options.replyTo !== undefined && (options.replyTo.chatId !== chatId || options.replyTo.deleted)) {
+      throw new Error(`fake-telegram: message ${options.replyTo.messageId} is not in chat ${chatId} (or was deleted); it cannot be replied to there`);
+    }
     this.known.add(user.id);
-    const entities = commandEntities(text);
     const message = this.storeMessage(chatId, {
       fromBot: false,
       from: user,
-      kind: 'text',
-      text,
-      entities,
-      captionEntities: [],
+      ...content,
       ...(options.threadId === undefined ? {} : { threadId: options.threadId }),
       ...(options.replyTo === undefined ? {} : { replyToMessageId: options.replyTo.messageId }),
     });
-    const delivered = group === undefined || this.seesGroupMessage(group, text, entities, options.replyTo);
+    const [visibleText, visibleEntities] =
+      content.kind === 'text' ? [content.text ?? '', content.entities] : [content.caption ?? '', content.captionEntities];
+    const delivered = group === undefined || this.seesGroupMessage(group, visibleText, visibleEntities, options.replyTo);
     return { message, update: delivered ? this.enqueue('message', this.messageJson(message)) : null };
   }
 

@@ -58,6 +58,8 @@ export const TEXT = {
   imageProcessFailed: 'IMAGE_PROCESS_FAILED',
   photoInvalidDimensions: 'PHOTO_INVALID_DIMENSIONS',
   fileEmpty: 'file must be non-empty',
+  fileTooBig: 'file is too big',
+  messageToCopyNotFound: 'message to copy not found',
   wrongFileId: 'wrong file identifier/HTTP URL specified',
   urlContentFailed: 'failed to get HTTP URL content',
   wrongChatAction: 'wrong parameter action in request',

@@ -11,7 +11,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   FakeBot,
-  type ButtonClick, type GroupState, type MessageRef, type ResolvedOptions, type UserSendOptions, type UserSent,
+  type ButtonClick, type GroupState, type MessageRef, type ResolvedOptions, type UserDocumentOptions, type UserMediaOptions,
+  type UserSendOptions, type UserSent,
   type WaitOptions, type World,
 } from './bot.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.js';
@@ -19,7 +20,9 @@ import { BodyTooLargeError, MalformedBodyError, readApiParams } from './request.
 import type { ApiCall, FakeMessage, TgChat, TgUser } from './types.js';
 
 export { FakeBot } from './bot.js';
-export type { ButtonClick, MessageRef, UserSendOptions, UserSent, WaitOptions } from './bot.js';
+export type {
+  ButtonClick, MessageRef, UserDocumentOptions, UserMediaOptions, UserSendOptions, UserSent, WaitOptions,
+} from './bot.js';
 export { BotApiError } from './errors.js';
 export type { RateLimits } from './rate-limit.js';
 export type * from './types.js';
@@ -93,7 +96,7 @@ const PROXY_PAGES: Record<number, string> = {
 const TOKEN_SHAPE = /^\d+:[A-Za-z0-9_-]+$/;
 
 const BOT_API_METHODS_NOT_MODELLED = new Set([
-  'logout', 'close', 'forwardmessage', 'forwardmessages', 'copymessage', 'copymessages', 'sendaudio',
+  'logout', 'close', 'forwardmessage', 'forwardmessages', 'copymessages', 'sendaudio',
   'sendvideo', 'sendanimation', 'sendvoice', 'sendvideonote', 'sendpaidmedia', 'sendmediagroup',
   'sendlocation', 'sendvenue', 'sendcontact', 'sendpoll', 'senddice', 'setmessagereaction',
   'getuserprofilephotos', 'banchatmember', 'unbanchatmember', 'restrictchatmember', 'promotechatmember',
@@ -282,6 +285,14 @@ export class FakeTelegram implements World {
 
   userSends(user: TgUser, text: string, options?: UserSendOptions): UserSent {
     return this.bot.userSends(user, text, options);
+  }
+
+  userSendsPhoto(user: TgUser, bytes: Buffer, options?: UserMediaOptions): UserSent {
+    return this.bot.userSendsPhoto(user, bytes, options);
+  }
+
+  userSendsDocument(user: TgUser, bytes: Buffer, fileName: string, options?: UserDocumentOptions): UserSent {
+    return this.bot.userSendsDocument(user, bytes, fileName, options);
   }
 
   clickButton(user: TgUser, message: FakeMessage | MessageRef, button: string): Promise<ButtonClick> {
