@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 import cron from 'node-cron';
+import type { Policy } from './domain/ports.js';
 
 export const ROLES = ['api', 'worker', 'bots'] as const;
 export type Role = (typeof ROLES)[number];
@@ -144,17 +145,7 @@ export interface Config {
   queuePrefix: string;
   http: { host: string; port: number; trustProxy: boolean; publicUrl: string };
   secretKey: Buffer;
-  policy: {
-    approvalTimeoutMs: number;
-    maxUnconfirmedAttempts: number;
-    banDurationMs: number;
-    linkCodeTtlMs: number;
-    timeZone: string;
-    deviceLimit: number;
-    signupRequestsPerHour: number;
-    inviteTtlMs: number;
-    wireguardIdleMs: number;
-  };
+  policy: Policy;
   support: {
     telegramChatId: string | null;
     discordChannelId: string | null;

@@ -36,16 +36,17 @@ export function chatPerson(ctx: Context): ChatPerson {
 
 const words = (payload: string) => payload.trim().split(/\s+/).filter(Boolean);
 
+/** Middleware: secrets and personal data are only ever handled in a private chat. */
+export async function privateOnly(ctx: Context, next: () => Promise<void>): Promise<void> {
+  if (ctx.chat?.type !== 'private') {
+    await ctx.reply('Please talk to me in a private chat.');
+    return;
+  }
+  return next();
+}
+
 export function devicesFeature(deps: DomainDeps): Composer<Context> {
   const composer = new Composer<Context>();
-  // Device commands send secrets: only in a private chat.
-  const privateOnly = async (ctx: Context, next: () => Promise<void>) => {
-    if (ctx.chat?.type !== 'private') {
-      await ctx.reply('Please talk to me in a private chat.');
-      return;
-    }
-    return next();
-  };
   const id = (ctx: Context) => String(ctx.from!.id);
 
   composer.command('signup', privateOnly, async (ctx) => sendReply(ctx, await signupCommand(deps, chatPerson(ctx), words(ctx.payload)[0] ?? null)));

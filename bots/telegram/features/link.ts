@@ -4,7 +4,7 @@ import { redeemLinkCode } from '../../../src/domain/linking.js';
 import type { DomainDeps } from '../../../src/domain/ports.js';
 import { linkResultText, WELCOME_TEXT } from '../../../src/messaging/texts.js';
 import { signupCommand } from '../../../src/messaging/commands.js';
-import { chatPerson, sendReply } from './devices.js';
+import { chatPerson, privateOnly, sendReply } from './devices.js';
 
 async function link(deps: DomainDeps, ctx: Context, code: string): Promise<void> {
   if (!ctx.from || !ctx.chat) return;
@@ -20,13 +20,6 @@ async function link(deps: DomainDeps, ctx: Context, code: string): Promise<void>
 
 export function linkFeature(deps: DomainDeps): Composer<Context> {
   const composer = new Composer<Context>();
-  const privateOnly = async (ctx: Context, next: () => Promise<void>) => {
-    if (ctx.chat?.type !== 'private') {
-      await ctx.reply('Please talk to me in a private chat.');
-      return;
-    }
-    return next();
-  };
   composer.start(privateOnly, async (ctx) => {
     const payload = ctx.payload.trim();
     if (payload) {
